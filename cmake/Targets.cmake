@@ -1,0 +1,41 @@
+# Compiler flags and the helpers every directory uses to declare its targets.
+
+add_library(dabs_warnings INTERFACE)
+target_compile_options(dabs_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused
+  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  $<$<BOOL:${DABS_WERROR}>:-Werror>)
+# Boost.Asio wants these on Linux; keep them in one place.
+target_compile_definitions(dabs_warnings INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE)
+
+if(DABS_SANITIZE)
+  message(STATUS "dabs: building with -fsanitize=${DABS_SANITIZE}")
+  add_compile_options(-fsanitize=${DABS_SANITIZE} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=${DABS_SANITIZE})
+endif()
+
+include(GoogleTest)
+enable_testing()
+
+# dabs_test(NAME SOURCES a_test.cc ... LIBS lib ... [LABELS l ...] [TIMEOUT s])
+# One GoogleTest executable; each test case becomes its own ctest entry so that
+# ctest -j spreads them and a failure names the behaviour it pins.
+function(dabs_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT DABS_TESTS)
+    return()
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main
+                        GTest::gmock dabs_warnings)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY
+                        ${CMAKE_BINARY_DIR}/tests)
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    EXTRA_ARGS --gtest_color=no)
+endfunction()
