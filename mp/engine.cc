@@ -11,6 +11,8 @@ namespace dabs::mp {
 
 namespace {
 constexpr Duration kSweepPeriod = milliseconds(5000);
+constexpr Duration kMinQuarantine = std::chrono::microseconds(1100);
+constexpr Duration kAnomalyMemory = milliseconds(10'000);
 }  // namespace
 
 Engine::Impl::Impl(const EngineConfig& cfg, const Clock& clk, Random& rnd, DatagramSink& snk,
@@ -18,6 +20,7 @@ Engine::Impl::Impl(const EngineConfig& cfg, const Clock& clk, Random& rnd, Datag
     : config(cfg), clock(clk), random(rnd), sink(snk), handler(hnd), reassembly(cfg.reassembly) {
   scratch.resize(wire::kMaxDatagram);
   group_session.next_transaction = static_cast<uint8_t>(random.Next());
+  group_session.oldest = group_session.next_transaction;
 }
 
 // ---------------------------------------------------------------------------- peers
@@ -64,6 +67,7 @@ Engine::Impl::Session& Engine::Impl::OpeningSession(Peer& peer) {
   // A random start, so that a client restarting on the same port within the 30 s of
   // spec 4 step 5 is not mistaken for a retransmission of its earlier request.
   s->next_transaction = static_cast<uint8_t>(random.Next());
+  s->oldest = s->next_transaction;
   peer.sessions.push_back(std::move(s));
   return *peer.sessions.back();
 }
@@ -125,6 +129,7 @@ std::optional<TimePoint> Engine::Impl::NextDeadline() {
     next = next ? std::min(*next, next_housekeeping) : next_housekeeping;
   }
   if (next_sweep != TimePoint{}) next = next ? std::min(*next, next_sweep) : next_sweep;
+  if (!wakes.empty()) next = next ? std::min(*next, wakes.top().at) : wakes.top().at;
   return next;
 }
 
@@ -136,6 +141,13 @@ void Engine::Impl::OnTimer() {
     auto it = pending.find(entry.id);
     if (it == pending.end() || it->second->deadline != entry.at) continue;  // stale
     OnExpiry(*it->second, now);
+  }
+  while (!wakes.empty() && wakes.top().at <= now) {
+    const Wake w = wakes.top();
+    wakes.pop();
+    Peer* peer = PeerById(w.peer);
+    Session* s = peer ? FindSession(*peer, w.session) : nullptr;
+    if (s) Pump(*peer, *s);
   }
   if (reassembly.partial_count() > 0 && now >= next_housekeeping) {
     Housekeeping(now);
@@ -178,10 +190,19 @@ void Engine::Impl::Housekeeping(TimePoint now) {
 void Engine::Impl::SweepPeers(TimePoint now) {
   for (auto it = peers.begin(); it != peers.end();) {
     Peer& peer = *it->second;
-    // Forget the opening transactions older than the duplicate window.
+    // Forget the opening transactions older than the duplicate window, and id histories
+    // that have aged out.
     for (auto& s : peer.sessions) {
-      std::erase_if(s->opening_seen, [&](const auto& seen) {
-        return now - seen.second > config.opening_dedup_window;
+      if (s->sent_ids) {
+        s->sent_ids->Prune(now);
+        if (s->sent_ids->empty()) s->sent_ids.reset();
+      }
+      if (s->received_ids) {
+        s->received_ids->Prune(now);
+        if (s->received_ids->empty()) s->received_ids.reset();
+      }
+      std::erase_if(s->opening_seen, [&](const Session::Opening& seen) {
+        return now - seen.at > config.opening_dedup_window;
       });
     }
     const bool only_opening =
@@ -214,12 +235,9 @@ void Engine::Impl::Finish(uint64_t id, std::error_code ec, std::optional<Message
   if (!p->is_reply) {
     Session* s = p->group ? &group_session : FindSession(*p->peer, p->session);
     if (s) {
-      --s->in_flight;
-      while (s->queue && !s->queue->empty() && s->in_flight < wire::kMaxInFlight) {
-        std::unique_ptr<Pending> next = std::move(s->queue->front());
-        s->queue->pop_front();
-        Launch(*s, std::move(next));
-      }
+      s->unfinished.reset(p->transaction);
+      RecordCompletion(*p->peer, *s, *p, reply ? &*reply : nullptr);
+      Pump(*p->peer, *s);
     }
   }
   if (ec) ++stats.send_failures;
@@ -227,6 +245,54 @@ void Engine::Impl::Finish(uint64_t id, std::error_code ec, std::optional<Message
     completions.emplace_back(std::move(p->done),
                              SendResult{ec, std::move(reply), p->client_id, p->transmissions});
   }
+}
+
+bool Engine::Impl::CanLaunch(Session& s, TimePoint now, std::optional<TimePoint>* wake) {
+  while (s.oldest != s.next_transaction && !s.unfinished[s.oldest]) ++s.oldest;
+  // The ids awaiting an answer span at most 128 (spec 1.3): the peer's window relies on it.
+  if (static_cast<uint8_t>(s.next_transaction - s.oldest) >= wire::kMaxInFlight) return false;
+  if (s.sent_ids) {
+    if (auto until = s.sent_ids->HeldUntil(s.next_transaction, now)) {
+      if (wake) *wake = *until;
+      return false;
+    }
+  }
+  return true;
+}
+
+void Engine::Impl::Pump(Peer& peer, Session& s) {
+  const TimePoint now = clock.Now();
+  while (s.queue && !s.queue->empty()) {
+    std::optional<TimePoint> wake;
+    if (!CanLaunch(s, now, &wake)) {
+      // Held by the window: the oldest send's end pumps again. Held by the quarantine of
+      // the next id: come back when it is over.
+      if (wake) wakes.push({*wake, peer.id, s.id});
+      return;
+    }
+    std::unique_ptr<Pending> next = std::move(s.queue->front());
+    s.queue->pop_front();
+    Launch(s, std::move(next));
+  }
+}
+
+void Engine::Impl::RecordCompletion(Peer& peer, Session& s, const Pending& p,
+                                    const Message* reply) {
+  if (p.group || p.reliable) return;
+  const TimePoint now = clock.Now();
+  // A clear millisecond, so that the next use of the id has another sent time than this
+  // one (a one-way message), and its reply another than this one's reply (a request).
+  TimePoint at = (reply ? now : p.first_sent) + kMinQuarantine;
+  // Stray copies exist only when something was sent twice: our retransmission, or a
+  // duplicate seen lately. Then they may come for as long as a retransmission timeout
+  // after our last transmission.
+  const bool troubled = p.transmissions > 1 || p.naks > 0 || p.missing_rounds > 0 ||
+                        (peer.last_anomaly != TimePoint{} && now - peer.last_anomaly < kAnomalyMemory);
+  if (troubled) at = std::max(at, std::max(now, p.last_sent) + peer.rto.rto());
+  if (at <= now && !reply && (!s.sent_ids || s.sent_ids->empty())) return;  // nothing to hold
+  if (!s.sent_ids) s.sent_ids = std::make_unique<internal::OutboundIdHistory>();
+  s.sent_ids->Finished(p.transaction, now, at,
+                       reply ? std::optional(reply->header.sent.MillisOfHour()) : std::nullopt);
 }
 
 void Engine::Impl::Fail(Pending& p, Errc error, std::string text, bool report) {
@@ -296,6 +362,32 @@ void Engine::Nak(const Endpoint& peer, const Header& request, Errc error, std::s
 void Engine::OnDatagram(const Endpoint& from, std::span<const uint8_t> bytes, bool via_group) {
   impl_->OnDatagram(from, bytes, via_group);
   impl_->RunCompletions();
+}
+
+void Engine::FailAll(Errc error) {
+  Impl& m = *impl_;
+  std::vector<uint64_t> ids;
+  ids.reserve(m.pending.size());
+  for (const auto& [id, p] : m.pending) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());  // oldest first, so queued sends are not launched again
+  auto drain = [&](Impl::Session& s, Impl::Peer* peer) {
+    if (!s.queue) return;
+    for (auto& q : *s.queue) {
+      if (peer) --peer->pending;
+      if (q->peer && !peer) --q->peer->pending;
+      m.completions.emplace_back(std::move(q->done), SendResult{error, std::nullopt, q->client_id, 0});
+    }
+    s.queue.reset();
+  };
+  // Empty the queues first so that finishing a send does not launch the next one.
+  for (auto& [pid, peer] : m.peers) {
+    for (auto& s : peer->sessions) drain(*s, peer.get());
+  }
+  drain(m.group_session, nullptr);
+  for (uint64_t id : ids) {
+    if (m.pending.count(id)) m.Finish(id, error);
+  }
+  m.RunCompletions();
 }
 
 void Engine::OnTimer() { impl_->OnTimer(); }

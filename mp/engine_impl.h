@@ -4,6 +4,7 @@
 // delivery).
 #pragma once
 
+#include <array>
 #include <bitset>
 #include <deque>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include <dabs/mp/engine.h>
 
+#include "id_history.h"
 #include "inbound_window.h"
 
 namespace dabs::mp {
@@ -20,18 +22,30 @@ namespace internal {
 
 struct Pending;
 
-// One session with one peer (spec 1.3): our transaction counter and in-flight count, the
-// window of the peer's messages we accepted, and which of our transactions got a reply.
+// One session with one peer (spec 1.3). Outbound: our transaction counter and the window of
+// ids awaiting an answer, which never spans more than 128 ids, so the peer can tell a new id
+// from an old one. Inbound: the window of the peer's messages we accepted, and which of our
+// transactions got their reply.
 struct Session {
   uint8_t id = 0;
   uint8_t next_transaction = 0;
-  int in_flight = 0;
-  std::unique_ptr<std::deque<std::unique_ptr<Pending>>> queue;  // behind the 128 in flight
+  uint8_t oldest = 0;                  // oldest id that may still be unfinished
+  std::bitset<256> unfinished;         // our ids awaiting their ACK or reply
+  // Recent uses of ids on each side (id_history.h); allocated while there are any.
+  std::unique_ptr<OutboundIdHistory> sent_ids;
+  std::unique_ptr<InboundIdHistory> received_ids;
+  std::unique_ptr<std::deque<std::unique_ptr<Pending>>> queue;  // waiting for the window
   InboundWindow window;
   std::bitset<256> replied;  // our transaction t has had its reply accepted
   std::shared_ptr<SessionCipher> cipher;
-  // Session 0 only: the opening transactions accepted from this peer (spec 4 step 5).
-  std::vector<std::pair<uint8_t, TimePoint>> opening_seen;
+  // Session 0 only: the opening transactions accepted from this peer, with their sent
+  // times, for 30 s (spec 4 step 5).
+  struct Opening {
+    uint8_t transaction;
+    SentTime sent;
+    TimePoint at;
+  };
+  std::vector<Opening> opening_seen;
 
   size_t queued() const { return queue ? queue->size() : 0; }
 };
@@ -43,6 +57,13 @@ struct Peer {
   TimePoint last_backoff{};
   TimePoint last_activity{};
   int pending = 0;  // Pending entries that point here; a peer is never freed while > 0
+  // The peer has put a CRC on its datagrams. The C bit is not covered by the CRC, so from
+  // then on a datagram without one is taken for one whose C bit was damaged.
+  bool sends_crc = false;
+  // Last time something reached this peer twice, or came back from it twice (our
+  // retransmission, its duplicate, a NAK). Only then can stray copies exist, so only then
+  // do reused ids need the long quarantine.
+  TimePoint last_anomaly{};
   std::vector<std::unique_ptr<Session>> sessions;  // few per peer: a linear search
 };
 
@@ -65,8 +86,11 @@ struct Pending {
   State state = State::kAwaitAck;
   int transmissions = 0;
   int naks = 0;
+  int naked_transmission = 0;  // the transmission the last NAK was taken for
   int max_transmissions = 0;
   uint32_t missing_rounds = 0;
+  // The millisecond of the reply to this id's previous use: a reply with it is a late copy.
+  std::optional<uint32_t> stale_reply_ms;
   TimePoint first_sent{}, last_sent{}, deadline{};
   Duration reply_timeout{};
   bool expect_reply = true;
@@ -103,6 +127,15 @@ class Engine::Impl {
   // Finishes with an error; `report` also raises an ErrorReport (spec 2: give-ups).
   void Fail(Pending& p, Errc error, std::string text, bool report = true);
   void RunCompletions();
+  // Sends queued messages while the in-flight limit and the reuse quarantine allow.
+  void Pump(Peer& peer, Session& s);
+  // True when the next id is inside the 128-id window and out of quarantine; sets *wake
+  // when only the quarantine holds it back.
+  bool CanLaunch(Session& s, TimePoint now, std::optional<TimePoint>* wake = nullptr);
+  void RecordCompletion(Peer& peer, Session& s, const Pending& p, const Message* reply);
+  void NoteAnomaly(Peer* peer) {
+    if (peer) peer->last_anomaly = clock.Now();
+  }
   void Housekeeping(TimePoint now);
   void SweepPeers(TimePoint now);
 
@@ -138,8 +171,9 @@ class Engine::Impl {
   void OnIncomingReply(const Endpoint& from, Peer* peer, const Header& h,
                        std::span<const uint8_t> bytes, std::span<const uint8_t> payload,
                        bool via_group);
-  bool IsDuplicate(Session& s, uint8_t transaction, TimePoint now) const;
-  void MarkAccepted(Session& s, uint8_t transaction, TimePoint now);
+  bool IsDuplicate(Session& s, const Header& h, TimePoint now) const;
+  bool IsStaleCopy(const Session& s, const Header& h, TimePoint now) const;
+  void MarkAccepted(Session& s, const Header& h, TimePoint now);
   // Runs a multi-buffer datagram through reassembly; true with `whole` set when complete.
   bool Reassemble(Peer& peer, const Header& h, std::span<const uint8_t> payload, bool reply,
                   const SessionCipher* cipher, std::vector<uint8_t>& whole);
@@ -173,6 +207,13 @@ class Engine::Impl {
     bool operator>(const TimerEntry& o) const { return at > o.at; }
   };
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
+  struct Wake {
+    TimePoint at;
+    uint32_t peer;
+    uint8_t session;
+    bool operator>(const Wake& o) const { return at > o.at; }
+  };
+  std::priority_queue<Wake, std::vector<Wake>, std::greater<>> wakes;  // quarantined queues
   TimePoint next_housekeeping{};
   TimePoint next_sweep{};
 

@@ -9,17 +9,35 @@
 
 namespace dabs::mp {
 
+namespace {
+// Opening (session 0) records kept per peer.
+constexpr size_t kMaxOpeningRecords = 256;
+}  // namespace
+
 void Engine::Impl::OnDatagram(const Endpoint& from, std::span<const uint8_t> bytes,
                               bool via_group) {
   ++stats.datagrams_in;
   auto decoded = DecodeDatagram(bytes);
   if (!decoded) {
-    OnUndecodable(from, bytes, static_cast<Errc>(decoded.code().value()), via_group);
+    Errc error = static_cast<Errc>(decoded.code().value());
+    // Without a CRC from a peer that always sends one, the damage began with the C bit.
+    if (bytes.size() >= wire::kHeaderSize && !(bytes[wire::kOffSentTime] & wire::kTimeCrc)) {
+      if (const Peer* known = FindPeer(from); known && known->sends_crc) error = Errc::kBadCrc;
+    }
+    OnUndecodable(from, bytes, error, via_group);
     return;
   }
   const Header& h = decoded->header;
   Peer* peer = h.kind == Kind::kMessage ? GetOrCreatePeer(from) : FindPeer(from);
-  if (peer) peer->last_activity = clock.Now();
+  if (peer) {
+    peer->last_activity = clock.Now();
+    if (h.crc) {
+      peer->sends_crc = true;
+    } else if (peer->sends_crc && !from.IsReliableLink()) {
+      OnUndecodable(from, bytes, Errc::kBadCrc, via_group);
+      return;
+    }
+  }
   switch (h.kind) {
     case Kind::kAck:
       if (peer) {
@@ -73,23 +91,32 @@ bool Engine::Impl::OpenPayload(Session* s, const Endpoint& from, const Header& h
   return false;
 }
 
-bool Engine::Impl::IsDuplicate(Session& s, uint8_t transaction, TimePoint now) const {
-  if (s.id != wire::kOpeningSession) return s.window.Seen(transaction);
-  return std::any_of(s.opening_seen.begin(), s.opening_seen.end(), [&](const auto& seen) {
-    return seen.first == transaction && now - seen.second <= config.opening_dedup_window;
+bool Engine::Impl::IsDuplicate(Session& s, const Header& h, TimePoint now) const {
+  if (s.id != wire::kOpeningSession) return s.window.Seen(h.transaction);
+  // Session 0 has no window (every request may start a new exchange): a duplicate is the
+  // same transaction with the same first sent time within the window of spec 4 step 5.
+  return std::any_of(s.opening_seen.begin(), s.opening_seen.end(), [&](const Session::Opening& o) {
+    return o.transaction == h.transaction && o.sent == h.sent &&
+           now - o.at <= config.opening_dedup_window;
   });
 }
 
-void Engine::Impl::MarkAccepted(Session& s, uint8_t transaction, TimePoint now) {
-  if (s.id != wire::kOpeningSession) {
-    s.window.Accept(transaction);
+bool Engine::Impl::IsStaleCopy(const Session& s, const Header& h, TimePoint now) const {
+  return s.received_ids && s.received_ids->IsCopyOfPrevious(h.transaction, h.sent, now);
+}
+
+void Engine::Impl::MarkAccepted(Session& s, const Header& h, TimePoint now) {
+  if (s.id == wire::kOpeningSession) {
+    std::erase_if(s.opening_seen, [&](const Session::Opening& o) {
+      return now - o.at > config.opening_dedup_window;
+    });
+    if (s.opening_seen.size() >= kMaxOpeningRecords) s.opening_seen.erase(s.opening_seen.begin());
+    s.opening_seen.push_back({h.transaction, h.sent, now});
     return;
   }
-  std::erase_if(s.opening_seen, [&](const auto& seen) {
-    return seen.first == transaction || now - seen.second > config.opening_dedup_window;
-  });
-  if (s.opening_seen.size() >= 256) s.opening_seen.erase(s.opening_seen.begin());
-  s.opening_seen.emplace_back(transaction, now);
+  s.window.Accept(h.transaction);
+  if (!s.received_ids) s.received_ids = std::make_unique<internal::InboundIdHistory>();
+  s.received_ids->Accepted(h.transaction, h.sent, now);
 }
 
 bool Engine::Impl::Reassemble(Peer& peer, const Header& h, std::span<const uint8_t> payload,
@@ -145,8 +172,9 @@ void Engine::Impl::OnIncomingMessage(Peer& peer, const Header& h, std::span<cons
     return;
   }
   const TimePoint now = clock.Now();
-  if (IsDuplicate(*s, h.transaction, now)) {
+  if (IsDuplicate(*s, h, now)) {
     ++stats.duplicates;
+    NoteAnomaly(&peer);
     if (!AnswersDuplicate(h)) return;
     if (!quiet) SendAck(peer.endpoint, h);
     // If our reply is still unacknowledged, the requester has not got it: send it again,
@@ -161,6 +189,13 @@ void Engine::Impl::OnIncomingMessage(Peer& peer, const Header& h, std::span<cons
     }
     return;
   }
+  if (IsStaleCopy(*s, h, now)) {
+    // A late copy of the previous use of this id, which we accepted and the sender has
+    // finished with: neither delivered nor ACKed (an ACK could finish the id's new use).
+    ++stats.stale_copies;
+    NoteAnomaly(&peer);
+    return;
+  }
   if (!OpenPayload(s, peer.endpoint, h, bytes, payload, quiet)) return;
   std::vector<uint8_t> whole;
   if (h.multi) {
@@ -168,7 +203,13 @@ void Engine::Impl::OnIncomingMessage(Peer& peer, const Header& h, std::span<cons
   } else {
     whole.assign(payload.begin(), payload.end());
   }
-  MarkAccepted(*s, h.transaction, now);
+  MarkAccepted(*s, h, now);
+  // A new message on this id means the peer has our reply to its previous use: stop
+  // resending that reply.
+  if (auto it = pending_by_key.find(TransactionKey{peer.id, h.session, h.transaction, true}.Packed());
+      it != pending_by_key.end()) {
+    Finish(it->second, {});
+  }
   if (!quiet) SendAck(peer.endpoint, h);
   ++stats.messages_delivered;
   handler.OnMessage(MakeMessage(peer, h, std::move(whole), via_group));
@@ -185,13 +226,28 @@ void Engine::Impl::OnIncomingReply(const Endpoint& from, Peer* peer, const Heade
   }
   const bool quiet = Quiet(*peer, via_group);
   Session* s = h.session == wire::kOpeningSession ? &OpeningSession(*peer) : FindSession(*peer, h.session);
+  if (p && p->stale_reply_ms && *p->stale_reply_ms == h.sent.MillisOfHour()) {
+    // The reply to the previous use of this id, resent because our ACK was lost: not the
+    // answer to the new request. Left unACKed; its sender drops it on our new request.
+    ++stats.stale_copies;
+    NoteAnomaly(peer);
+    return;
+  }
   if (!p) {
     // A reply we accepted before: our ACK was lost, so ACK again. Anything else, such as a
     // second OPEN_SESSION reply after a lost ballot, stays unanswered so that its sender
     // gives up and drops the session (spec 4 step 4).
     if (s && s->replied[h.transaction]) {
       ++stats.duplicates;
-      if (!quiet && AnswersDuplicate(h)) SendAck(from, h);
+      NoteAnomaly(peer);
+      if (!quiet && AnswersDuplicate(h)) {
+        SendAck(from, h);
+        // A copy of this ACK could outlive the id's quarantine and ACK the peer's reply to
+        // the id's next use: restart the quarantine from now.
+        if (!s->sent_ids) s->sent_ids = std::make_unique<internal::OutboundIdHistory>();
+        const TimePoint now = clock.Now();
+        s->sent_ids->Extend(h.transaction, now, now + peer->rto.rto(), h.sent.MillisOfHour());
+      }
     } else {
       ++stats.unmatched;
     }

@@ -70,7 +70,8 @@ void Engine::Impl::Send(const Endpoint& ep, uint8_t session, uint16_t command, V
   p->payload = std::move(payload);
   p->done = std::move(done);
   ++peer->pending;
-  if (s->in_flight >= wire::kMaxInFlight) {
+  if (s->queued() > 0 || !CanLaunch(*s, clock.Now())) {
+    // Behind the 128 in flight (spec 1.3) or a quarantined id: wait in order.
     if (s->queued() >= config.send_queue_limit) {
       --peer->pending;
       done = std::move(p->done);
@@ -78,6 +79,7 @@ void Engine::Impl::Send(const Endpoint& ep, uint8_t session, uint16_t command, V
     }
     if (!s->queue) s->queue = std::make_unique<std::deque<std::unique_ptr<Pending>>>();
     s->queue->push_back(std::move(p));
+    Pump(*peer, *s);
     return;
   }
   Launch(*s, std::move(p));
@@ -97,7 +99,8 @@ void Engine::Impl::Launch(Session& s, std::unique_ptr<Pending> p) {
                              SendResult{{}, std::nullopt, ref.client_id, ref.transmissions});
     return;
   }
-  ++s.in_flight;
+  s.unfinished.set(ref.transaction);
+  if (s.sent_ids) ref.stale_reply_ms = s.sent_ids->TakeForLaunch(ref.transaction, clock.Now());
   if (ref.group) {
     group_pending[ref.transaction] = ref.id;
   } else {
@@ -206,6 +209,7 @@ void Engine::Impl::TransmitAll(Pending& p) {
 
 void Engine::Impl::TransmitOnTimeout(Pending& p) {
   ++stats.retransmissions;
+  NoteAnomaly(p.peer);
   if (p.buffers <= config.full_resend_max_buffers) {
     TransmitAll(p);
     return;
@@ -288,9 +292,13 @@ void Engine::Impl::OnAck(Peer& peer, const Header& h) {
   Pending* p = MatchAnswer(&peer, h, true);
   if (!p || p->group) {
     ++stats.unmatched;
+    NoteAnomaly(&peer);
     return;
   }
-  if (p->state != Pending::State::kAwaitAck) return;  // a duplicate ACK
+  if (p->state != Pending::State::kAwaitAck) {  // a duplicate ACK
+    NoteAnomaly(&peer);
+    return;
+  }
   const TimePoint now = clock.Now();
   if (p->transmissions == 1 && p->missing_rounds == 0) peer.rto.Sample(now - p->last_sent);  // Karn
   if (p->is_reply || !p->expect_reply) {
@@ -303,6 +311,7 @@ void Engine::Impl::OnAck(Peer& peer, const Header& h) {
 
 void Engine::Impl::OnNak(Peer* peer, const Header& h, std::span<const uint8_t> payload) {
   ++stats.naks_received;
+  NoteAnomaly(peer);
   Pending* p = MatchAnswer(peer, h, true);
   if (!p) {
     ++stats.unmatched;
@@ -310,9 +319,12 @@ void Engine::Impl::OnNak(Peer* peer, const Header& h, std::span<const uint8_t> p
   }
   auto nak = NakPayload::Decode(payload);
   Errc code = nak ? nak->error : Errc::kMalformed;
+  // Once ACKed, the peer has the message: a retryable NAK now is a late or duplicated one
+  // about an earlier, damaged copy. A final one (NO_CAPACITY, UNKNOWN_APPLICATION, ...) is
+  // the application's answer and may well follow the ACK.
+  if (p->state != Pending::State::kAwaitAck && (IsRetryableNak(code) || !nak)) return;
   const TimePoint now = clock.Now();
   if (code == Errc::kMissingBuffers && nak && p->buffers > 0) {
-    if (p->state != Pending::State::kAwaitAck) return;
     // Selective resend (spec 1.5 extension), bounded so a confused peer cannot keep us
     // resending forever.
     if (++p->missing_rounds > std::max<uint32_t>(64, p->buffers)) {
@@ -331,7 +343,14 @@ void Engine::Impl::OnNak(Peer* peer, const Header& h, std::span<const uint8_t> p
     Fail(*p, code, nak ? nak->text : std::string(), /*report=*/false);
     return;
   }
-  if (++p->naks >= config.naks_before_reopen) {
+  // One NAK per transmission: more (a duplicated NAK, NAKs of several damaged buffers) ask
+  // for nothing the first did not.
+  if (p->naked_transmission == p->transmissions) return;
+  p->naked_transmission = p->transmissions;
+  // Three NAKs mean the session is broken (spec 2). A bad CRC is line noise, which a new
+  // session would not cure, and a reply has no session of its own to reopen: those count
+  // only against max_transmissions.
+  if (code != Errc::kBadCrc && !p->is_reply && ++p->naks >= config.naks_before_reopen) {
     const bool reopen = !p->group && p->session != wire::kOpeningSession;
     const Endpoint ep = p->peer->endpoint;
     const uint8_t session = p->session;
@@ -345,6 +364,7 @@ void Engine::Impl::OnNak(Peer* peer, const Header& h, std::span<const uint8_t> p
     return;
   }
   ++stats.retransmissions;
+  NoteAnomaly(p->peer);
   TransmitAll(*p);  // rebuild and resend every buffer (spec 2)
   Arm(*p, now + (p->group ? GroupTimeout(p->transmissions) : p->peer->rto.rto()));
 }
@@ -365,6 +385,7 @@ void Engine::Impl::OnExpiry(Pending& p, TimePoint now) {
   }
   if (p.group) {
     ++stats.retransmissions;
+    NoteAnomaly(p.peer);
     TransmitAll(p);
     Arm(p, now + GroupTimeout(p.transmissions));
     return;

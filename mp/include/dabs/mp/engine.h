@@ -117,7 +117,7 @@ struct EngineStats {
   uint64_t duplicates = 0;
   uint64_t bad_crc = 0, malformed = 0, unknown_session = 0, crypto_failures = 0;
   uint64_t send_failures = 0, reply_timeouts = 0, reassembly_timeouts = 0;
-  uint64_t over_budget_drops = 0, unmatched = 0;
+  uint64_t over_budget_drops = 0, unmatched = 0, stale_copies = 0;
   uint64_t clock_skew = 0;
 };
 
@@ -156,6 +156,9 @@ class Engine {
                  Va va, std::vector<uint8_t> payload);
   // NAKs a message we received (e.g. NO_CAPACITY); the engine NAKs protocol errors itself.
   void Nak(const Endpoint& peer, const Header& request, Errc error, std::string_view text = {});
+
+  // Fails every pending and queued send with `error` (used when the node stops).
+  void FailAll(Errc error);
 
   // ---- Input.
   // One received datagram. `via_group`: it came in on a multicast group socket.

@@ -16,6 +16,8 @@ namespace dabs::mp {
 // The message kind carried by the A and N flags (spec 1.1).
 enum class Kind : uint8_t { kMessage = 0, kAck = 1, kNak = 2, kReply = 3 };
 const char* KindName(Kind k);
+// "OPEN_SESSION", ..., "application" for 0x0100 and up, "reserved" for unlisted system ones.
+const char* CommandName(uint16_t command);
 
 struct Header {
   Kind kind = Kind::kMessage;

@@ -38,6 +38,11 @@ class RtoEstimator {
   void Backoff() { rto_ = Clamp(2 * rto_); }
 
   Duration rto() const { return rto_; }
+  // SRTT + 4 RTTVAR without the floor: how long a stray copy of a datagram may still be
+  // on its way (used to quarantine reused transaction ids).
+  Duration Spread() const {
+    return has_sample_ ? srtt_ + std::max(kGranularity, 4 * rttvar_) : config_.initial;
+  }
   Duration srtt() const { return has_sample_ ? srtt_ : config_.initial; }
   bool has_sample() const { return has_sample_; }
 
