@@ -89,7 +89,11 @@ Result<OpenSessionReply> OpenSessionReply::Decode(std::span<const uint8_t> paylo
     if (!ep) return Malformed("bad DASP_ENDPOINT");
     rep.dasp_endpoint = *ep;
   }
-  rep.client_va = tlvs->U32(tag::kClientVa).value_or(kVaNone);
+  if (tlvs->Find(tag::kClientVa)) {
+    auto client_va = tlvs->U32(tag::kClientVa);
+    if (!client_va) return Malformed("CLIENT_VA is not a u32");
+    rep.client_va = *client_va;
+  }
   if (const TlvField* f = tlvs->Find(tag::kEncAccept)) {
     if (f->value.size() != 1 + 32 + 64) return Malformed("bad ENC_ACCEPT");
     EncAccept acc;
@@ -139,7 +143,11 @@ std::vector<uint8_t> ErrorReportPayload::Encode() const {
   std::vector<uint8_t> out;
   ByteWriter w(out);
   w.U16(error);
-  w.Str(text.size() > 400 ? std::string_view(text).substr(0, 400) : std::string_view(text));
+  // Cut a long text so the report fits one datagram, but never inside a UTF-8 character:
+  // back off from a continuation byte (10xxxxxx) to the start of its character.
+  size_t cut = text.size() > 400 ? 400 : text.size();
+  while (cut > 0 && cut < text.size() && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80) --cut;
+  w.Str(std::string_view(text).substr(0, cut));
   return out;
 }
 
