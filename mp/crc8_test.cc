@@ -1,8 +1,8 @@
-#include <dabs/mp/crc8.h>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
-#include <string_view>
+#include <dabs/mp/crc8.h>
 
 namespace dabs::mp {
 namespace {
@@ -11,13 +11,18 @@ std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-TEST(Crc8, CheckValueOfTheSpecIsF4) { EXPECT_EQ(Crc8(Bytes("123456789")), 0xF4); }
+TEST(Crc8, CheckValueOfTheSpecIsF4) {
+  EXPECT_EQ(Crc8(Bytes("123456789")), 0xF4);
+}
 
-TEST(Crc8, EmptyInputIsZero) { EXPECT_EQ(Crc8({}), 0x00); }
+TEST(Crc8, EmptyInputIsZero) {
+  EXPECT_EQ(Crc8({}), 0x00);
+}
 
 TEST(Crc8, DetectsEverySingleBitFlip) {
   std::vector<uint8_t> data(64);
-  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 37 + 11);
+  for (size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<uint8_t>(i * 37 + 11);
   const uint8_t good = Crc8(data);
   for (size_t i = 0; i < data.size(); ++i) {
     for (int bit = 0; bit < 8; ++bit) {

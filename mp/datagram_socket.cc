@@ -1,5 +1,9 @@
 #include "datagram_socket.h"
 
+#include <array>
+#include <cerrno>
+#include <cstring>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -8,10 +12,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <array>
-#include <cerrno>
-#include <cstring>
-
 #include <dabs/mp/errc.h>
 #include <dabs/mp/wire.h>
 
@@ -19,8 +19,8 @@ namespace dabs::mp::internal {
 
 namespace {
 
-constexpr size_t kBatch = 64;        // messages per recvmmsg / sendmmsg call
-constexpr size_t kGroSlots = 16;     // receive slots when coalesced receives are on
+constexpr size_t kBatch = 64;     // messages per recvmmsg / sendmmsg call
+constexpr size_t kGroSlots = 16;  // receive slots when coalesced receives are on
 constexpr size_t kGroSlotBytes = 64 * wire::kMaxDatagram;  // the kernel coalesces 64 at most
 constexpr size_t kMaxSegments = 64;  // datagrams per GSO send (the kernel's lower limit)
 constexpr size_t kMaxGsoBytes = 60'000;
@@ -70,7 +70,8 @@ Endpoint FromSockaddr(const sockaddr_storage& ss, socklen_t len) {
     }
     case AF_UNIX: {
       const auto* un = reinterpret_cast<const sockaddr_un*>(&ss);
-      const size_t max = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+      const size_t max =
+          len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
       return Endpoint::Local(std::string(un->sun_path, strnlen(un->sun_path, max)));
     }
     default:
@@ -94,7 +95,8 @@ Result<in_addr> InterfaceAddress(const std::string& text) {
   a.s_addr = htonl(INADDR_ANY);
   if (text.empty()) return a;
   if (inet_pton(AF_INET, text.c_str(), &a) != 1) {
-    return Error{make_error_code(Errc::kMalformed), "bad multicast interface address '" + text + "'"};
+    return Error{make_error_code(Errc::kMalformed),
+                 "bad multicast interface address '" + text + "'"};
   }
   return a;
 }
@@ -119,7 +121,9 @@ DatagramSocket::DatagramSocket(const boost::asio::any_io_executor& ex, int fd, E
   rx_.resize((gro_ ? kGroSlots : kBatch) * rx_slot_);
 }
 
-DatagramSocket::~DatagramSocket() { Close(); }
+DatagramSocket::~DatagramSocket() {
+  Close();
+}
 
 Result<std::unique_ptr<DatagramSocket>> DatagramSocket::Wrap(const boost::asio::any_io_executor& ex,
                                                              int fd, const SocketOptions& options) {
@@ -132,12 +136,12 @@ Result<std::unique_ptr<DatagramSocket>> DatagramSocket::Wrap(const boost::asio::
   }
   const int flags = fcntl(fd, F_GETFL, 0);
   fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-  return std::unique_ptr<DatagramSocket>(new DatagramSocket(ex, fd, FromSockaddr(ss, len), options));
+  return std::unique_ptr<DatagramSocket>(
+      new DatagramSocket(ex, fd, FromSockaddr(ss, len), options));
 }
 
-Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenUdp(const boost::asio::any_io_executor& ex,
-                                                                const Endpoint& bind,
-                                                                const SocketOptions& options) {
+Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenUdp(
+    const boost::asio::any_io_executor& ex, const Endpoint& bind, const SocketOptions& options) {
   sockaddr_storage ss{};
   socklen_t len = 0;
   if (!bind.is_udp() || !ToSockaddr(bind, ss, len)) {
@@ -167,11 +171,11 @@ Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenUdp(const boost::asi
   return Wrap(ex, fd, options);
 }
 
-Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenGroup(const boost::asio::any_io_executor& ex,
-                                                                  const Endpoint& group,
-                                                                  const SocketOptions& options) {
+Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenGroup(
+    const boost::asio::any_io_executor& ex, const Endpoint& group, const SocketOptions& options) {
   if (!group.IsMulticast() || group.is_v6()) {
-    return Error{make_error_code(Errc::kMalformed), "not an IPv4 multicast group: " + group.ToString()};
+    return Error{make_error_code(Errc::kMalformed),
+                 "not an IPv4 multicast group: " + group.ToString()};
   }
   auto iface = InterfaceAddress(options.multicast_interface);
   if (!iface) return iface.error();
@@ -193,8 +197,9 @@ Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenGroup(const boost::a
   mreq.imr_multiaddr.s_addr = htonl(group.v4());
   mreq.imr_interface = *iface;
   if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
-    Error e = SysError("join " + group.ToString() + " on " +
-                       (options.multicast_interface.empty() ? "any interface" : options.multicast_interface));
+    Error e = SysError(
+        "join " + group.ToString() + " on " +
+        (options.multicast_interface.empty() ? "any interface" : options.multicast_interface));
     ::close(fd);
     return e;
   }
@@ -202,9 +207,8 @@ Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenGroup(const boost::a
   return Wrap(ex, fd, options);
 }
 
-Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenLocal(const boost::asio::any_io_executor& ex,
-                                                                  const std::string& path,
-                                                                  const SocketOptions& options) {
+Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenLocal(
+    const boost::asio::any_io_executor& ex, const std::string& path, const SocketOptions& options) {
   sockaddr_storage ss{};
   socklen_t len = 0;
   if (!ToSockaddr(Endpoint::Local(path), ss, len)) {
@@ -268,7 +272,8 @@ size_t DatagramSocket::ReceiveBatch(const Receiver& receiver, size_t budget) {
     }
     for (int i = 0; i < n; ++i) {
       size_t segment = 0;  // the size of each coalesced datagram, when coalesced
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); gro_ && c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); gro_ && c;
+           c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
         if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
           int v = 0;
           std::memcpy(&v, CMSG_DATA(c), sizeof v);
@@ -289,7 +294,9 @@ void DatagramSocket::WaitReadable(std::function<void(const boost::system::error_
   descriptor_.async_receive_from(
       boost::asio::buffer(&peek_byte_, 1), peek_from_, boost::asio::socket_base::message_peek,
       [alive = std::weak_ptr<bool>(alive_), ready = std::move(ready)](
-          const boost::system::error_code& ec, size_t) { ready(alive.expired() ? boost::asio::error::operation_aborted : ec); });
+          const boost::system::error_code& ec, size_t) {
+        ready(alive.expired() ? boost::asio::error::operation_aborted : ec);
+      });
 }
 
 void DatagramSocket::Queue(const Endpoint& to, std::span<const uint8_t> bytes) {
@@ -341,7 +348,8 @@ void DatagramSocket::Flush() {
       socklen_t len = 0;
       ToSockaddr(it->to, to[n], len);  // checked in Queue()
       const size_t first_iov = iov.size();
-      for (size_t k = 0; k < run; ++k, ++it) iov.push_back({it->bytes, it->size});
+      for (size_t k = 0; k < run; ++k, ++it)
+        iov.push_back({it->bytes, it->size});
       msgs[n].msg_hdr = {};
       msgs[n].msg_hdr.msg_iov = iov.data() + first_iov;
       msgs[n].msg_hdr.msg_iovlen = run;
@@ -366,13 +374,13 @@ void DatagramSocket::Flush() {
       if (errno == EAGAIN || errno == ENOBUFS) {
         // The socket (or, for a local socket, the peer's queue) is full: wait for room.
         waiting_writable_ = true;
-        descriptor_.async_wait(boost::asio::socket_base::wait_write,
-                               [this, alive = std::weak_ptr<bool>(alive_)](
-                                   const boost::system::error_code& ec) {
-                                 if (alive.expired()) return;  // the socket is gone
-                                 waiting_writable_ = false;
-                                 if (!ec) Flush();
-                               });
+        descriptor_.async_wait(
+            boost::asio::socket_base::wait_write,
+            [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+              if (alive.expired()) return;  // the socket is gone
+              waiting_writable_ = false;
+              if (!ec) Flush();
+            });
         return;
       }
       if (carried[0] > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {

@@ -6,9 +6,6 @@
 // Thread safety: none; the owner calls it from one strand, which its waits are bound to.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/generic/datagram_protocol.hpp>
-
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -18,27 +15,30 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/generic/datagram_protocol.hpp>
+
 #include <dabs/mp/endpoint.h>
 #include <dabs/mp/result.h>
 
 namespace dabs::mp::internal {
 
 struct SocketOptions {
-  size_t buffer_bytes = 8 << 20;     // SO_RCVBUF / SO_SNDBUF asked for
+  size_t buffer_bytes = 8 << 20;  // SO_RCVBUF / SO_SNDBUF asked for
   // UDP segmentation offload: runs of equal datagrams to one peer leave as one GSO send,
   // and the socket accepts coalesced (GRO) receives. Costs 512 KiB of receive buffers.
   bool offload = true;
-  size_t send_queue_limit = 65536;   // datagrams held while the socket is full
-  std::string multicast_interface;   // IPv4 address for IP_MULTICAST_IF and joins
+  size_t send_queue_limit = 65536;  // datagrams held while the socket is full
+  std::string multicast_interface;  // IPv4 address for IP_MULTICAST_IF and joins
   int multicast_ttl = 1;
 };
 
 struct SocketStats {
   uint64_t received = 0, sent = 0;
-  uint64_t oversize = 0;      // datagrams over 512 bytes, dropped
-  uint64_t send_errors = 0;   // refused by the kernel (no route, ...)
-  uint64_t queue_drops = 0;   // over send_queue_limit while the socket was full
-  uint64_t offload_sends = 0; // GSO sends (each carrying several datagrams)
+  uint64_t oversize = 0;       // datagrams over 512 bytes, dropped
+  uint64_t send_errors = 0;    // refused by the kernel (no route, ...)
+  uint64_t queue_drops = 0;    // over send_queue_limit while the socket was full
+  uint64_t offload_sends = 0;  // GSO sends (each carrying several datagrams)
 };
 
 class DatagramSocket {
@@ -101,9 +101,9 @@ class DatagramSocket {
   boost::asio::generic::datagram_protocol::socket descriptor_;
   uint8_t peek_byte_ = 0;
   boost::asio::generic::datagram_protocol::endpoint peek_from_;
-  bool gso_ = false;      // UDP_SEGMENT sends work on this socket
-  bool gro_ = false;      // UDP_GRO receives are on
-  size_t rx_slot_ = 0;    // bytes per receive slot
+  bool gso_ = false;    // UDP_SEGMENT sends work on this socket
+  bool gro_ = false;    // UDP_GRO receives are on
+  size_t rx_slot_ = 0;  // bytes per receive slot
   Endpoint local_;
   SocketOptions options_;
   SocketStats stats_;

@@ -1,7 +1,7 @@
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <cstring>
+
+#include <arpa/inet.h>
 
 #include <dabs/mp/endpoint.h>
 #include <dabs/mp/errc.h>
@@ -105,9 +105,12 @@ Result<Endpoint> Endpoint::Parse(std::string_view text) {
 
 std::string Endpoint::ToString() const {
   switch (kind_) {
-    case TransportKind::kLocal: return "unix:" + path_;
-    case TransportKind::kInProcess: return "inproc:" + path_;
-    case TransportKind::kUdp: break;
+    case TransportKind::kLocal:
+      return "unix:" + path_;
+    case TransportKind::kInProcess:
+      return "inproc:" + path_;
+    case TransportKind::kUdp:
+      break;
   }
   char buf[INET6_ADDRSTRLEN] = {};
   if (family_ == 4) {
@@ -130,8 +133,10 @@ size_t Endpoint::Hash() const {
   mix(static_cast<uint8_t>(port_ >> 8));
   mix(static_cast<uint8_t>(port_));
   const size_t n = family_ == 4 ? 4 : 16;
-  for (size_t i = 0; i < n; ++i) mix(address_[i]);
-  for (char c : path_) mix(static_cast<uint8_t>(c));
+  for (size_t i = 0; i < n; ++i)
+    mix(address_[i]);
+  for (char c : path_)
+    mix(static_cast<uint8_t>(c));
   return static_cast<size_t>(h);
 }
 

@@ -98,7 +98,8 @@ void Engine::Impl::CloseSession(const Endpoint& e, uint8_t id) {
   if (it == peer->sessions.end()) return;
   std::unique_ptr<Session> session = std::move(*it);
   peer->sessions.erase(it);
-  for (uint64_t pid : doomed) Finish(pid, Errc::kSessionClosed);
+  for (uint64_t pid : doomed)
+    Finish(pid, Errc::kSessionClosed);
   if (session->queue) {
     for (auto& q : *session->queue) {
       --peer->pending;
@@ -125,7 +126,8 @@ std::optional<TimePoint> Engine::Impl::NextDeadline() {
   std::optional<TimePoint> next;
   if (!timers.empty()) next = timers.top().at;
   if (reassembly.partial_count() > 0) {
-    if (next_housekeeping == TimePoint{}) next_housekeeping = clock.Now() + config.missing_buffers_idle;
+    if (next_housekeeping == TimePoint{})
+      next_housekeeping = clock.Now() + config.missing_buffers_idle;
     next = next ? std::min(*next, next_housekeeping) : next_housekeeping;
   }
   if (next_sweep != TimePoint{}) next = next ? std::min(*next, next_sweep) : next_sweep;
@@ -229,7 +231,8 @@ void Engine::Impl::Finish(uint64_t id, std::error_code ec, std::optional<Message
   if (p->group) {
     group_pending.erase(p->transaction);
   } else {
-    pending_by_key.erase(TransactionKey{p->peer->id, p->session, p->transaction, p->is_reply}.Packed());
+    pending_by_key.erase(
+        TransactionKey{p->peer->id, p->session, p->transaction, p->is_reply}.Packed());
   }
   --p->peer->pending;
   if (!p->is_reply) {
@@ -248,7 +251,8 @@ void Engine::Impl::Finish(uint64_t id, std::error_code ec, std::optional<Message
 }
 
 bool Engine::Impl::CanLaunch(Session& s, TimePoint now, std::optional<TimePoint>* wake) {
-  while (s.oldest != s.next_transaction && !s.unfinished[s.oldest]) ++s.oldest;
+  while (s.oldest != s.next_transaction && !s.unfinished[s.oldest])
+    ++s.oldest;
   // The ids awaiting an answer span at most 128 (spec 1.3): the peer's window relies on it.
   if (static_cast<uint8_t>(s.next_transaction - s.oldest) >= wire::kMaxInFlight) return false;
   if (s.sent_ids) {
@@ -286,8 +290,9 @@ void Engine::Impl::RecordCompletion(Peer& peer, Session& s, const Pending& p,
   // Stray copies exist only when something was sent twice: our retransmission, or a
   // duplicate seen lately. Then they may come for as long as a retransmission timeout
   // after our last transmission.
-  const bool troubled = p.transmissions > 1 || p.naks > 0 || p.missing_rounds > 0 ||
-                        (peer.last_anomaly != TimePoint{} && now - peer.last_anomaly < kAnomalyMemory);
+  const bool troubled =
+      p.transmissions > 1 || p.naks > 0 || p.missing_rounds > 0 ||
+      (peer.last_anomaly != TimePoint{} && now - peer.last_anomaly < kAnomalyMemory);
   if (troubled) at = std::max(at, std::max(now, p.last_sent) + peer.rto.rto());
   if (at <= now && !reply && (!s.sent_ids || s.sent_ids->empty())) return;  // nothing to hold
   if (!s.sent_ids) s.sent_ids = std::make_unique<internal::OutboundIdHistory>();
@@ -296,8 +301,8 @@ void Engine::Impl::RecordCompletion(Peer& peer, Session& s, const Pending& p,
 }
 
 void Engine::Impl::Fail(Pending& p, Errc error, std::string text, bool report) {
-  ErrorReport r{error, p.peer->endpoint, p.session, p.transaction, p.command, p.is_reply,
-                std::move(text)};
+  ErrorReport r{error,     p.peer->endpoint, p.session,      p.transaction,
+                p.command, p.is_reply,       std::move(text)};
   Finish(p.id, error);  // p is gone from here on
   if (report) handler.OnErrorReport(r);
 }
@@ -317,8 +322,8 @@ void Engine::Impl::RunCompletions() {
 
 // ---------------------------------------------------------------------------- Engine
 
-Engine::Engine(const EngineConfig& config, const Clock& clock, Random& random,
-               DatagramSink& sink, EngineHandler& handler)
+Engine::Engine(const EngineConfig& config, const Clock& clock, Random& random, DatagramSink& sink,
+               EngineHandler& handler)
     : impl_(std::make_unique<Impl>(config, clock, random, sink, handler)) {}
 
 Engine::~Engine() = default;
@@ -348,8 +353,8 @@ Status Engine::Reply(const Message& request, std::vector<uint8_t> payload, Va va
                  request.header.command, va, std::move(payload));
 }
 
-Status Engine::ReplyTo(const Endpoint& peer, uint8_t session, uint8_t transaction,
-                       uint16_t command, Va va, std::vector<uint8_t> payload) {
+Status Engine::ReplyTo(const Endpoint& peer, uint8_t session, uint8_t transaction, uint16_t command,
+                       Va va, std::vector<uint8_t> payload) {
   Status s = impl_->ReplyTo(peer, session, transaction, command, va, std::move(payload));
   impl_->RunCompletions();
   return s;
@@ -368,20 +373,23 @@ void Engine::FailAll(Errc error) {
   Impl& m = *impl_;
   std::vector<uint64_t> ids;
   ids.reserve(m.pending.size());
-  for (const auto& [id, p] : m.pending) ids.push_back(id);
+  for (const auto& [id, p] : m.pending)
+    ids.push_back(id);
   std::sort(ids.begin(), ids.end());  // oldest first, so queued sends are not launched again
   auto drain = [&](Impl::Session& s, Impl::Peer* peer) {
     if (!s.queue) return;
     for (auto& q : *s.queue) {
       if (peer) --peer->pending;
       if (q->peer && !peer) --q->peer->pending;
-      m.completions.emplace_back(std::move(q->done), SendResult{error, std::nullopt, q->client_id, 0});
+      m.completions.emplace_back(std::move(q->done),
+                                 SendResult{error, std::nullopt, q->client_id, 0});
     }
     s.queue.reset();
   };
   // Empty the queues first so that finishing a send does not launch the next one.
   for (auto& [pid, peer] : m.peers) {
-    for (auto& s : peer->sessions) drain(*s, peer.get());
+    for (auto& s : peer->sessions)
+      drain(*s, peer.get());
   }
   drain(m.group_session, nullptr);
   for (uint64_t id : ids) {
@@ -390,14 +398,26 @@ void Engine::FailAll(Errc error) {
   m.RunCompletions();
 }
 
-void Engine::OnTimer() { impl_->OnTimer(); }
+void Engine::OnTimer() {
+  impl_->OnTimer();
+}
 
-std::optional<TimePoint> Engine::NextDeadline() const { return impl_->NextDeadline(); }
+std::optional<TimePoint> Engine::NextDeadline() const {
+  return impl_->NextDeadline();
+}
 
-size_t Engine::pending_count() const { return impl_->pending.size(); }
-size_t Engine::peer_count() const { return impl_->peers.size(); }
-const EngineStats& Engine::stats() const { return impl_->stats; }
-const EngineConfig& Engine::config() const { return impl_->config; }
+size_t Engine::pending_count() const {
+  return impl_->pending.size();
+}
+size_t Engine::peer_count() const {
+  return impl_->peers.size();
+}
+const EngineStats& Engine::stats() const {
+  return impl_->stats;
+}
+const EngineConfig& Engine::config() const {
+  return impl_->config;
+}
 
 Duration Engine::RtoFor(const Endpoint& e) const {
   Impl::Peer* peer = impl_->FindPeer(e);

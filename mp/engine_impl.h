@@ -29,8 +29,8 @@ struct Pending;
 struct Session {
   uint8_t id = 0;
   uint8_t next_transaction = 0;
-  uint8_t oldest = 0;                  // oldest id that may still be unfinished
-  std::bitset<256> unfinished;         // our ids awaiting their ACK or reply
+  uint8_t oldest = 0;           // oldest id that may still be unfinished
+  std::bitset<256> unfinished;  // our ids awaiting their ACK or reply
   // Recent uses of ids on each side (id_history.h); allocated while there are any.
   std::unique_ptr<OutboundIdHistory> sent_ids;
   std::unique_ptr<InboundIdHistory> received_ids;
@@ -196,8 +196,8 @@ class Engine::Impl {
   uint32_t next_peer_id = 1;
 
   std::unordered_map<uint64_t, std::unique_ptr<Pending>> pending;  // by Pending::id
-  std::unordered_map<uint64_t, uint64_t> pending_by_key;          // TransactionKey -> id
-  std::unordered_map<uint8_t, uint64_t> group_pending;            // transaction -> id
+  std::unordered_map<uint64_t, uint64_t> pending_by_key;           // TransactionKey -> id
+  std::unordered_map<uint8_t, uint64_t> group_pending;             // transaction -> id
   Session group_session;  // the transaction space of our group sends
   uint64_t next_pending_id = 1;
 
@@ -218,9 +218,9 @@ class Engine::Impl {
   TimePoint next_sweep{};
 
   ReassemblyBuffer reassembly;
-  std::vector<uint8_t> scratch;   // one encoded datagram
-  std::vector<uint8_t> sealed;    // one sealed payload
-  std::vector<uint8_t> opened;    // one opened payload
+  std::vector<uint8_t> scratch;  // one encoded datagram
+  std::vector<uint8_t> sealed;   // one sealed payload
+  std::vector<uint8_t> opened;   // one opened payload
   std::deque<std::pair<SendCallback, SendResult>> completions;
   bool running_completions = false;
 };

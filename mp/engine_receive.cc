@@ -165,7 +165,8 @@ void Engine::Impl::OnIncomingMessage(Peer& peer, const Header& h, std::span<cons
     if (!quiet) SendNak(peer.endpoint, h, Errc::kUnknownCommand);
     return;
   }
-  Session* s = h.session == wire::kOpeningSession ? &OpeningSession(peer) : FindSession(peer, h.session);
+  Session* s =
+      h.session == wire::kOpeningSession ? &OpeningSession(peer) : FindSession(peer, h.session);
   if (!s) {
     ++stats.unknown_session;
     if (!quiet) SendNak(peer.endpoint, h, Errc::kUnknownSession);
@@ -206,7 +207,8 @@ void Engine::Impl::OnIncomingMessage(Peer& peer, const Header& h, std::span<cons
   MarkAccepted(*s, h, now);
   // A new message on this id means the peer has our reply to its previous use: stop
   // resending that reply.
-  if (auto it = pending_by_key.find(TransactionKey{peer.id, h.session, h.transaction, true}.Packed());
+  if (auto it =
+          pending_by_key.find(TransactionKey{peer.id, h.session, h.transaction, true}.Packed());
       it != pending_by_key.end()) {
     Finish(it->second, {});
   }
@@ -216,8 +218,8 @@ void Engine::Impl::OnIncomingMessage(Peer& peer, const Header& h, std::span<cons
 }
 
 void Engine::Impl::OnIncomingReply(const Endpoint& from, Peer* peer, const Header& h,
-                                   std::span<const uint8_t> bytes,
-                                   std::span<const uint8_t> payload, bool via_group) {
+                                   std::span<const uint8_t> bytes, std::span<const uint8_t> payload,
+                                   bool via_group) {
   Pending* p = MatchAnswer(peer, h, false);
   if (p && !peer) peer = GetOrCreatePeer(from);  // first word from a group member
   if (!peer) {
@@ -225,7 +227,8 @@ void Engine::Impl::OnIncomingReply(const Endpoint& from, Peer* peer, const Heade
     return;
   }
   const bool quiet = Quiet(*peer, via_group);
-  Session* s = h.session == wire::kOpeningSession ? &OpeningSession(*peer) : FindSession(*peer, h.session);
+  Session* s =
+      h.session == wire::kOpeningSession ? &OpeningSession(*peer) : FindSession(*peer, h.session);
   if (p && p->stale_reply_ms && *p->stale_reply_ms == h.sent.MillisOfHour()) {
     // The reply to the previous use of this id, resent because our ACK was lost: not the
     // answer to the new request. Left unACKed; its sender drops it on our new request.

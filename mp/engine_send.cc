@@ -59,7 +59,8 @@ void Engine::Impl::Send(const Endpoint& ep, uint8_t session, uint16_t command, V
   p->expect_reply = options.expect_reply;
   p->max_transmissions =
       options.max_transmissions > 0 ? options.max_transmissions : config.max_transmissions;
-  p->reply_timeout = options.reply_timeout > Duration(0) ? options.reply_timeout : config.reply_timeout;
+  p->reply_timeout =
+      options.reply_timeout > Duration(0) ? options.reply_timeout : config.reply_timeout;
   p->client_id = options.client_id;
   p->cipher = group ? nullptr : s->cipher;
   p->chunk = ChunkFor(config.crc, p->cipher.get());
@@ -125,7 +126,8 @@ Status Engine::Impl::ReplyTo(const Endpoint& ep, uint8_t session, uint8_t transa
   if (payload.size() > config.reassembly.max_message_bytes) return Errc::kMessageTooLarge;
   Peer* peer = GetOrCreatePeer(ep);
   if (!peer) return Errc::kLimitExceeded;
-  Session* s = session == wire::kOpeningSession ? &OpeningSession(*peer) : FindSession(*peer, session);
+  Session* s =
+      session == wire::kOpeningSession ? &OpeningSession(*peer) : FindSession(*peer, session);
   if (!s) return Errc::kSessionClosed;
   const TransactionKey key{peer->id, session, transaction, true};
   if (pending_by_key.count(key.Packed())) {
@@ -201,7 +203,8 @@ void Engine::Impl::TransmitAll(Pending& p) {
   if (p.buffers == 0) {
     TransmitBuffer(p, 0);
   } else {
-    for (uint32_t b = 0; b < p.buffers; ++b) TransmitBuffer(p, static_cast<uint16_t>(b));
+    for (uint32_t b = 0; b < p.buffers; ++b)
+      TransmitBuffer(p, static_cast<uint16_t>(b));
   }
   p.last_sent = clock.Now();
   if (p.transmissions == 1) p.first_sent = p.last_sent;
@@ -269,7 +272,8 @@ Engine::Impl::Pending* Engine::Impl::MatchAnswer(const Peer* peer, const Header&
   if (peer) {
     for (bool reply : {false, true}) {
       if (reply && !include_our_replies) break;
-      auto it = pending_by_key.find(TransactionKey{peer->id, h.session, h.transaction, reply}.Packed());
+      auto it =
+          pending_by_key.find(TransactionKey{peer->id, h.session, h.transaction, reply}.Packed());
       if (it == pending_by_key.end()) continue;
       Pending* p = pending.at(it->second).get();
       if (p->command != h.command) continue;
@@ -354,8 +358,9 @@ void Engine::Impl::OnNak(Peer* peer, const Header& h, std::span<const uint8_t> p
     const bool reopen = !p->group && p->session != wire::kOpeningSession;
     const Endpoint ep = p->peer->endpoint;
     const uint8_t session = p->session;
-    Fail(*p, Errc::kRejected, "NAKed " + std::to_string(config.naks_before_reopen) +
-                                  " times, last with " + std::string(ErrcName(code)));
+    Fail(*p, Errc::kRejected,
+         "NAKed " + std::to_string(config.naks_before_reopen) + " times, last with " +
+             std::string(ErrcName(code)));
     if (reopen) handler.OnSessionReopen(ep, session);
     return;
   }

@@ -1,21 +1,23 @@
 // The reliability engine under a fake clock and a fake link (spec 1.3-1.5, 2, 4).
+#include <numeric>
+#include <set>
+
+#include <gtest/gtest.h>
+
 #include <dabs/mp/engine.h>
 #include <dabs/mp/system_messages.h>
 #include <dabs/mp/testing/fake_network.h>
 
-#include <gtest/gtest.h>
-
-#include <numeric>
-#include <set>
-
 namespace dabs::mp {
 namespace {
 
+using std::chrono::milliseconds;
 using testing::FakeClock;
 using testing::FakeNetwork;
-using std::chrono::milliseconds;
 
-Endpoint Ep(const char* s) { return Endpoint::Parse(s).value(); }
+Endpoint Ep(const char* s) {
+  return Endpoint::Parse(s).value();
+}
 
 struct TestNode : EngineHandler {
   TestNode(FakeNetwork& net, const FakeClock& clock, const Endpoint& ep,
@@ -46,13 +48,15 @@ struct TestNode : EngineHandler {
 
 std::vector<uint8_t> Pattern(size_t n, uint8_t seed = 1) {
   std::vector<uint8_t> v(n);
-  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>(seed + i * 31 + (i >> 8));
+  for (size_t i = 0; i < n; ++i)
+    v[i] = static_cast<uint8_t>(seed + i * 31 + (i >> 8));
   return v;
 }
 
 class EngineTest : public ::testing::Test {
  protected:
-  EngineTest() : net(clock, 42), a(net, clock, Ep("10.0.0.1:1000")), b(net, clock, Ep("10.0.0.2:2000")) {
+  EngineTest()
+      : net(clock, 42), a(net, clock, Ep("10.0.0.1:1000")), b(net, clock, Ep("10.0.0.2:2000")) {
     a.engine.OpenSession(b.ep(), 5);
     b.engine.OpenSession(a.ep(), 5);
     b.echo = true;
@@ -113,7 +117,8 @@ TEST_F(EngineTest, LostRequestIsResentAfterTheInitialRto) {
   int dropped = 0;
   std::vector<TimePoint> sends;
   net.SetObserver([&](const Endpoint& from, const Endpoint&, std::span<const uint8_t> bytes) {
-    if (from == a.ep() && PeekBasicHeader(bytes).kind == Kind::kMessage) sends.push_back(clock.Now());
+    if (from == a.ep() && PeekBasicHeader(bytes).kind == Kind::kMessage)
+      sends.push_back(clock.Now());
   });
   net.SetDropFilter([&](const Endpoint& from, const Endpoint&, std::span<const uint8_t>) {
     return from == a.ep() && dropped++ == 0;
@@ -127,9 +132,8 @@ TEST_F(EngineTest, LostRequestIsResentAfterTheInitialRto) {
 }
 
 TEST_F(EngineTest, GivesUpAfterMaxTransmissionsWithAnErrorReport) {
-  net.SetDropFilter([&](const Endpoint&, const Endpoint& to, std::span<const uint8_t>) {
-    return to == b.ep();
-  });
+  net.SetDropFilter(
+      [&](const Endpoint&, const Endpoint& to, std::span<const uint8_t>) { return to == b.ep(); });
   const TimePoint start = clock.Now();
   auto r = SendAndWait({1});
   EXPECT_EQ(r.error, Errc::kTimedOut);
@@ -144,7 +148,8 @@ TEST_F(EngineTest, GivesUpAfterMaxTransmissionsWithAnErrorReport) {
 
 TEST_F(EngineTest, RtoFollowsTheMeasuredRoundTrip) {
   net.SetLatency(milliseconds(40));  // 80 ms round trip
-  for (int i = 0; i < 20; ++i) ASSERT_FALSE(SendAndWait({1}).error);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_FALSE(SendAndWait({1}).error);
   const Duration rto = a.engine.RtoFor(b.ep());
   EXPECT_GE(rto, milliseconds(80));
   EXPECT_LE(rto, milliseconds(120));
@@ -152,7 +157,8 @@ TEST_F(EngineTest, RtoFollowsTheMeasuredRoundTrip) {
 
 TEST_F(EngineTest, RtoNeverFallsBelowTheFloor) {
   net.SetLatency(std::chrono::microseconds(50));
-  for (int i = 0; i < 20; ++i) ASSERT_FALSE(SendAndWait({1}).error);
+  for (int i = 0; i < 20; ++i)
+    ASSERT_FALSE(SendAndWait({1}).error);
   EXPECT_EQ(a.engine.RtoFor(b.ep()), milliseconds(20));
 }
 
@@ -221,7 +227,8 @@ TEST_F(EngineTest, CorruptedDatagramIsNakedWithBadCrcAndResent) {
   // Corrupt a's first message by routing it through a custom drop filter that re-injects
   // a damaged copy.
   net.SetDropFilter([&](const Endpoint& from, const Endpoint& to, std::span<const uint8_t> bytes) {
-    if (from != a.ep() || PeekBasicHeader(bytes).kind != Kind::kMessage || corrupted++) return false;
+    if (from != a.ep() || PeekBasicHeader(bytes).kind != Kind::kMessage || corrupted++)
+      return false;
     std::vector<uint8_t> bad(bytes.begin(), bytes.end());
     bad[bad.size() - 2] ^= 0x01;
     b.engine.OnDatagram(from, bad);
@@ -274,11 +281,10 @@ TEST(EngineLimits, SendsBeyondTheQueueLimitFailWithQueueFull) {
 TEST_F(EngineTest, QueuedMessagesGoOutAsRoomFrees) {
   std::vector<int> done;
   for (int i = 0; i < 400; ++i) {
-    a.engine.Send(b.ep(), 5, 0x0100, 0, {static_cast<uint8_t>(i)}, {},
-                  [&, i](SendResult&& r) {
-                    EXPECT_FALSE(r.error);
-                    done.push_back(i);
-                  });
+    a.engine.Send(b.ep(), 5, 0x0100, 0, {static_cast<uint8_t>(i)}, {}, [&, i](SendResult&& r) {
+      EXPECT_FALSE(r.error);
+      done.push_back(i);
+    });
   }
   net.RunUntil([&] { return done.size() == 400; }, milliseconds(10'000));
   EXPECT_EQ(done.size(), 400u);
@@ -319,8 +325,10 @@ TEST_P(EngineWrapTest, EveryMessageIsDeliveredAndAnsweredExactlyOnce) {
   net.RunUntil([&] { return ok + failed == kMessages; }, milliseconds(600'000));
   EXPECT_EQ(ok, kMessages);
   std::vector<int> seen(kMessages, 0);
-  for (const auto& m : b.received) ++seen[(m.payload[0] << 8) | m.payload[1]];
-  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(seen[i], 1) << "message " << i;
+  for (const auto& m : b.received)
+    ++seen[(m.payload[0] << 8) | m.payload[1]];
+  for (int i = 0; i < kMessages; ++i)
+    EXPECT_EQ(seen[i], 1) << "message " << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, EngineWrapTest, ::testing::Range<uint64_t>(1, 17));

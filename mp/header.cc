@@ -6,10 +6,14 @@ namespace dabs::mp {
 
 const char* KindName(Kind k) {
   switch (k) {
-    case Kind::kMessage: return "message";
-    case Kind::kAck: return "ack";
-    case Kind::kNak: return "nak";
-    case Kind::kReply: return "reply";
+    case Kind::kMessage:
+      return "message";
+    case Kind::kAck:
+      return "ack";
+    case Kind::kNak:
+      return "nak";
+    case Kind::kReply:
+      return "reply";
   }
   return "?";
 }
@@ -18,25 +22,44 @@ const char* CommandName(uint16_t command) {
   using namespace wire;
   if (command >= kFirstApplicationCommand) return "application";
   switch (command) {
-    case kOpenSession: return "OPEN_SESSION";
-    case kCloseSession: return "CLOSE_SESSION";
-    case kShutdown: return "SHUTDOWN";
-    case kGetStatistics: return "GET_STATISTICS";
-    case kStateChange: return "STATE_CHANGE";
-    case kAddClient: return "ADD_CLIENT";
-    case kStarted: return "STARTED";
-    case kErrorReport: return "ERROR_REPORT";
-    case kStatus: return "STATUS";
-    case kRedirect: return "REDIRECT";
-    case kPing: return "PING";
-    case kHello: return "HELLO";
-    case kLeave: return "LEAVE";
-    case kServerStats: return "SERVER_STATS";
-    case kBallot: return "BALLOT";
-    case kVaQuery: return "VA_QUERY";
-    case kVaUpdate: return "VA_UPDATE";
-    case kConfigSync: return "CONFIG_SYNC";
-    default: return "reserved";
+    case kOpenSession:
+      return "OPEN_SESSION";
+    case kCloseSession:
+      return "CLOSE_SESSION";
+    case kShutdown:
+      return "SHUTDOWN";
+    case kGetStatistics:
+      return "GET_STATISTICS";
+    case kStateChange:
+      return "STATE_CHANGE";
+    case kAddClient:
+      return "ADD_CLIENT";
+    case kStarted:
+      return "STARTED";
+    case kErrorReport:
+      return "ERROR_REPORT";
+    case kStatus:
+      return "STATUS";
+    case kRedirect:
+      return "REDIRECT";
+    case kPing:
+      return "PING";
+    case kHello:
+      return "HELLO";
+    case kLeave:
+      return "LEAVE";
+    case kServerStats:
+      return "SERVER_STATS";
+    case kBallot:
+      return "BALLOT";
+    case kVaQuery:
+      return "VA_QUERY";
+    case kVaUpdate:
+      return "VA_UPDATE";
+    case kConfigSync:
+      return "CONFIG_SYNC";
+    default:
+      return "reserved";
   }
 }
 

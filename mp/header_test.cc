@@ -1,9 +1,9 @@
-#include <dabs/mp/header.h>
-#include <dabs/mp/sent_time.h>
+#include <array>
 
 #include <gtest/gtest.h>
 
-#include <array>
+#include <dabs/mp/header.h>
+#include <dabs/mp/sent_time.h>
 
 namespace dabs::mp {
 namespace {

@@ -26,7 +26,8 @@ class OutboundIdHistory {
  public:
   // The use of `id` ended at `now`; the id may be used again from `reusable_at`.
   // `reply_ms`: the millisecond of the hour of the reply that ended it, if any.
-  void Finished(uint8_t id, TimePoint now, TimePoint reusable_at, std::optional<uint32_t> reply_ms) {
+  void Finished(uint8_t id, TimePoint now, TimePoint reusable_at,
+                std::optional<uint32_t> reply_ms) {
     Forget(id);
     Prune(now);
     entries_.push_back({id, reusable_at, now, reply_ms});
@@ -63,7 +64,8 @@ class OutboundIdHistory {
     return std::nullopt;
   }
   void Prune(TimePoint now) {
-    while (!entries_.empty() && now - entries_.front().ended >= kTrust) entries_.pop_front();
+    while (!entries_.empty() && now - entries_.front().ended >= kTrust)
+      entries_.pop_front();
   }
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }
@@ -109,7 +111,8 @@ class InboundIdHistory {
     return false;
   }
   void Prune(TimePoint now) {
-    while (!entries_.empty() && now - entries_.front().at >= kTrust) entries_.pop_front();
+    while (!entries_.empty() && now - entries_.front().at >= kTrust)
+      entries_.pop_front();
   }
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }

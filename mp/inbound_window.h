@@ -23,7 +23,8 @@ class InboundWindow {
     if (ahead >= 1 && ahead <= 128) {
       // Ids between the old highest and t enter the window unseen: clear what they held
       // 256 transactions ago.
-      for (uint8_t x = static_cast<uint8_t>(highest_ + 1); x != t; ++x) seen_.reset(x);
+      for (uint8_t x = static_cast<uint8_t>(highest_ + 1); x != t; ++x)
+        seen_.reset(x);
       highest_ = t;
     }
     seen_.set(t);

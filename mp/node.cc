@@ -3,7 +3,11 @@
 // thread inside leaves, the queued datagrams are flushed in batches and the timer is re-armed
 // for the engine's next deadline. Asio provides readiness and timers; the serializer lets an
 // application thread that finds the node idle do its own send, with no thread hop.
-#include <dabs/mp/node.h>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <random>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -11,11 +15,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <atomic>
-#include <condition_variable>
-#include <future>
-#include <mutex>
-#include <random>
+#include <dabs/mp/node.h>
 
 #include "datagram_socket.h"
 #include "serializer.h"
@@ -73,7 +73,8 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
     }
     serializer_.Run([self = shared_from_this()] {
       if (self->udp_) self->ArmReceive(self->udp_.get(), false);
-      for (auto& g : self->groups_) self->ArmReceive(g.get(), true);
+      for (auto& g : self->groups_)
+        self->ArmReceive(g.get(), true);
       if (self->local_) self->ArmReceive(self->local_.get(), false);
     });
   }
@@ -97,9 +98,11 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
     stopped_ = true;
     timer_.cancel();
     if (udp_) udp_->Close();
-    for (auto& g : groups_) g->Close();
+    for (auto& g : groups_)
+      g->Close();
     if (local_) local_->Close();
-    if (config_.hub && !config_.in_process_name.empty()) config_.hub->Unregister(config_.in_process_name);
+    if (config_.hub && !config_.in_process_name.empty())
+      config_.hub->Unregister(config_.in_process_name);
   }
 
   bool on_strand() const { return serializer_.InThisThread(); }
@@ -138,8 +141,8 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
         continue;
       }
       auto timer = std::make_shared<asio::steady_timer>(io_, d.extra_delay);
-      timer->async_wait([self = shared_from_this(), timer, to, copy = std::move(copy)](
-                            const boost::system::error_code& ec) {
+      timer->async_wait([self = shared_from_this(), timer, to,
+                         copy = std::move(copy)](const boost::system::error_code& ec) {
         if (ec) return;
         self->serializer_.Run([self, to, copy] {
           if (!self->stopped_) self->Route(to, copy);
@@ -172,20 +175,20 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
 
  private:
   void ArmReceive(DatagramSocket* socket, bool via_group) {
-    socket->WaitReadable([self = shared_from_this(), socket, via_group](
-                             const boost::system::error_code& ec) {
-      if (ec) return;
-      // By value: when another thread is inside, it runs this after the handler is gone.
-      self->serializer_.Run([self, socket, via_group] {
-        if (self->stopped_) return;
-        socket->ReceiveBatch(
-            [&](const Endpoint& from, std::span<const uint8_t> bytes) {
-              self->engine_.OnDatagram(from, bytes, via_group);
-            },
-            self->config_.receive_budget);
-        self->ArmReceive(socket, via_group);
-      });
-    });
+    socket->WaitReadable(
+        [self = shared_from_this(), socket, via_group](const boost::system::error_code& ec) {
+          if (ec) return;
+          // By value: when another thread is inside, it runs this after the handler is gone.
+          self->serializer_.Run([self, socket, via_group] {
+            if (self->stopped_) return;
+            socket->ReceiveBatch(
+                [&](const Endpoint& from, std::span<const uint8_t> bytes) {
+                  self->engine_.OnDatagram(from, bytes, via_group);
+                },
+                self->config_.receive_budget);
+            self->ArmReceive(socket, via_group);
+          });
+        });
   }
 
   void Route(const Endpoint& to, std::span<const uint8_t> bytes) {
@@ -248,7 +251,8 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
     };
     add(udp_.get());
     add(local_.get());
-    for (auto& g : groups_) add(g.get());
+    for (auto& g : groups_)
+      add(g.get());
     s.send_errors += no_route_;
     s.fault_drops = fault_drops_;
     std::lock_guard lock(stats_mu_);
@@ -284,11 +288,19 @@ Result<std::unique_ptr<Node>> Node::Create(asio::io_context& io, NodeConfig conf
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
-Node::~Node() { Stop(); }
+Node::~Node() {
+  Stop();
+}
 
-std::optional<Endpoint> Node::udp_endpoint() const { return impl_->udp_endpoint(); }
-std::optional<Endpoint> Node::local_endpoint() const { return impl_->local_endpoint(); }
-std::optional<Endpoint> Node::in_process_endpoint() const { return impl_->in_process_endpoint(); }
+std::optional<Endpoint> Node::udp_endpoint() const {
+  return impl_->udp_endpoint();
+}
+std::optional<Endpoint> Node::local_endpoint() const {
+  return impl_->local_endpoint();
+}
+std::optional<Endpoint> Node::in_process_endpoint() const {
+  return impl_->in_process_endpoint();
+}
 
 void Node::OpenSession(const Endpoint& peer, uint8_t session, SessionOptions options) {
   impl_->OnStrand([=](Engine& e) mutable { e.OpenSession(peer, session, std::move(options)); });
@@ -391,21 +403,30 @@ void Node::Nak(const Message& request, Errc error, std::string text) {
                    text = std::move(text)](Engine& e) { e.Nak(peer, header, error, text); });
 }
 
-void Node::Post(std::function<void(Engine&)> fn) { impl_->OnStrand(std::move(fn)); }
+void Node::Post(std::function<void(Engine&)> fn) {
+  impl_->OnStrand(std::move(fn));
+}
 
-NodeStats Node::Stats() const { return impl_->Stats(); }
+NodeStats Node::Stats() const {
+  return impl_->Stats();
+}
 
-void Node::Stop() { impl_->Stop(); }
+void Node::Stop() {
+  impl_->Stop();
+}
 
 // ---------------------------------------------------------------------------- IoThreads
 
 IoThreads::IoThreads(int threads) : io_(std::make_unique<asio::io_context>(threads)) {
   work_ = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
       io_->get_executor());
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_->run(); });
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] { io_->run(); });
 }
 
-IoThreads::~IoThreads() { Stop(); }
+IoThreads::~IoThreads() {
+  Stop();
+}
 
 void IoThreads::Stop() {
   work_.reset();

@@ -1,15 +1,5 @@
 // Nodes over real sockets on loopback: UDP, multicast, local datagram sockets, in-process
 // dispatch, proximity, and a lossy link.
-#include <dabs/mp/node.h>
-#include <dabs/mp/system_messages.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -17,12 +7,23 @@
 #include <mutex>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <dabs/mp/node.h>
+#include <dabs/mp/system_messages.h>
+
 namespace dabs::mp {
 namespace {
 
 using namespace std::chrono_literals;
 
-Endpoint Ep(const std::string& s) { return Endpoint::Parse(s).value(); }
+Endpoint Ep(const std::string& s) {
+  return Endpoint::Parse(s).value();
+}
 
 std::string TempPath(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
@@ -72,7 +73,8 @@ TEST_F(NodeTest, OneMebibyteMessageCrossesLoopbackBothWays) {
   auto client = Node::Create(threads.io(), Udp(), {}).value();
   const Endpoint to = *server->udp_endpoint();
   std::vector<uint8_t> big(1 << 20);
-  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7 + (i >> 10));
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<uint8_t>(i * 7 + (i >> 10));
   auto reply = client->SendSync(to, 0, 0x0100, 0, big);
   ASSERT_TRUE(reply.ok()) << reply.error().Message();
   EXPECT_EQ(reply->payload, big);
@@ -94,7 +96,8 @@ TEST_F(NodeTest, GroupRequestReachesEveryMemberAndOneReplyAnswersIt) {
   ASSERT_TRUE(reply.ok()) << reply.error().Message();
   const auto from = reply->peer;
   EXPECT_TRUE(from == *m1->udp_endpoint() || from == *m2->udp_endpoint());
-  for (int i = 0; i < 100 && delivered < 2; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 100 && delivered < 2; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(delivered, 2);
   EXPECT_EQ(m1->Stats().engine.acks_sent + m2->Stats().engine.acks_sent, 0u);  // not ACKed
 }
@@ -167,9 +170,9 @@ TEST_F(NodeTest, SendToVaPicksTheClosestTransport) {
     Self self;
     TransportKind expect;
   };
-  for (const Case& c : {Case{{"host-a", 100}, TransportKind::kInProcess},
-                        Case{{"host-a", 200}, TransportKind::kLocal},
-                        Case{{"host-b", 100}, TransportKind::kUdp}}) {
+  for (const Case& c :
+       {Case{{"host-a", 100}, TransportKind::kInProcess},
+        Case{{"host-a", 200}, TransportKind::kLocal}, Case{{"host-b", 100}, TransportKind::kUdp}}) {
     NodeConfig cc = Udp();
     cc.local_path = TempPath("va-client-" + std::to_string(static_cast<int>(c.expect)));
     cc.hub = hub;
@@ -178,7 +181,8 @@ TEST_F(NodeTest, SendToVaPicksTheClosestTransport) {
     cc.self = c.self;
     auto client = Node::Create(threads.io(), cc, {}).value();
     std::promise<SendResult> p;
-    client->SendToVa(va, 0, wire::kPing, {1}, {}, [&](SendResult&& r) { p.set_value(std::move(r)); });
+    client->SendToVa(va, 0, wire::kPing, {1}, {},
+                     [&](SendResult&& r) { p.set_value(std::move(r)); });
     SendResult r = p.get_future().get();
     ASSERT_FALSE(r.error) << r.error.message();
     EXPECT_EQ(r.reply->peer.kind(), c.expect);
@@ -191,7 +195,8 @@ TEST_F(NodeTest, UnknownVaFailsWithNoRoute) {
   cc.resolver = std::make_shared<InMemoryResolver>();
   auto client = Node::Create(threads.io(), cc, {}).value();
   std::promise<SendResult> p;
-  client->SendToVa(MakeVa(3, 3), 0, wire::kPing, {}, {}, [&](SendResult&& r) { p.set_value(std::move(r)); });
+  client->SendToVa(MakeVa(3, 3), 0, wire::kPing, {}, {},
+                   [&](SendResult&& r) { p.set_value(std::move(r)); });
   EXPECT_EQ(p.get_future().get().error, Errc::kNoRoute);
 }
 
@@ -199,7 +204,8 @@ TEST_F(NodeTest, StoppingFailsPendingSendsWithCancelled) {
   auto client = Node::Create(threads.io(), Udp(), {}).value();
   std::promise<SendResult> p;
   // 192.0.2.1 (TEST-NET-1) never answers.
-  client->Send(Ep("192.0.2.1:9"), 0, wire::kPing, 0, {}, {}, [&](SendResult&& r) { p.set_value(std::move(r)); });
+  client->Send(Ep("192.0.2.1:9"), 0, wire::kPing, 0, {}, {},
+               [&](SendResult&& r) { p.set_value(std::move(r)); });
   std::this_thread::sleep_for(20ms);
   client->Stop();
   EXPECT_EQ(p.get_future().get().error, Errc::kCancelled);
@@ -242,7 +248,8 @@ TEST_F(NodeTest, LossyLinkStillDeliversEveryMessageOnce) {
   EXPECT_EQ(ok, kMessages);
   std::lock_guard lock(mu);
   EXPECT_EQ(seen.size(), static_cast<size_t>(kMessages));
-  for (auto& [i, n] : seen) EXPECT_EQ(n, 1) << "message " << i;
+  for (auto& [i, n] : seen)
+    EXPECT_EQ(n, 1) << "message " << i;
   EXPECT_GT(client->Stats().fault_drops, 0u);
 }
 
@@ -290,7 +297,8 @@ TEST_F(NodeTest, OversizeDatagramIsCountedAndDropped) {
   auto server = EchoNode(threads.io(), Udp());
   RawClient raw;
   raw.Send(*server->udp_endpoint(), std::vector<uint8_t>(600, 0x01));
-  for (int i = 0; i < 100 && server->Stats().oversize == 0; ++i) std::this_thread::sleep_for(5ms);
+  for (int i = 0; i < 100 && server->Stats().oversize == 0; ++i)
+    std::this_thread::sleep_for(5ms);
   EXPECT_EQ(server->Stats().oversize, 1u);
   EXPECT_EQ(server->Stats().engine.messages_delivered, 0u);
 }

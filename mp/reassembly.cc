@@ -1,7 +1,7 @@
-#include <dabs/mp/reassembly.h>
-
 #include <cassert>
 #include <cstring>
+
+#include <dabs/mp/reassembly.h>
 
 namespace dabs::mp {
 
@@ -126,7 +126,8 @@ void ReassemblyBuffer::ForEachStalled(
       stalled.push_back({TransactionKey::Unpack(packed), p.header, now - p.last_progress});
     }
   }
-  for (const auto& s : stalled) fn(s.key, s.header, s.idle_for);
+  for (const auto& s : stalled)
+    fn(s.key, s.header, s.idle_for);
 }
 
 std::vector<uint16_t> ReassemblyBuffer::Missing(const TransactionKey& key, size_t max) const {

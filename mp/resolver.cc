@@ -1,6 +1,6 @@
-#include <dabs/mp/resolver.h>
-
 #include <mutex>
+
+#include <dabs/mp/resolver.h>
 
 namespace dabs::mp {
 

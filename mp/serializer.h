@@ -60,7 +60,8 @@ class Serializer {
       std::deque<Task> batch;
       batch.swap(queue_);
       lock.unlock();
-      for (auto& t : batch) t();
+      for (auto& t : batch)
+        t();
       lock.lock();
     }
   }

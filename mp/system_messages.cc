@@ -6,7 +6,9 @@
 namespace dabs::mp {
 
 namespace {
-Error Malformed(std::string detail) { return Error{make_error_code(Errc::kMalformed), std::move(detail)}; }
+Error Malformed(std::string detail) {
+  return Error{make_error_code(Errc::kMalformed), std::move(detail)};
+}
 }  // namespace
 
 std::vector<uint8_t> OpenSessionRequest::Encode() const {
@@ -60,7 +62,8 @@ std::vector<uint8_t> OpenSessionReply::Encode() const {
   TlvWriter w(out);
   w.U8(tag::kSession, session);
   w.U32(tag::kDaspVa, dasp_va);
-  if (dasp_endpoint.is_udp() && dasp_endpoint.valid()) w.Endpoint(tag::kDaspEndpoint, dasp_endpoint);
+  if (dasp_endpoint.is_udp() && dasp_endpoint.valid())
+    w.Endpoint(tag::kDaspEndpoint, dasp_endpoint);
   w.U32(tag::kClientVa, client_va);
   if (enc_accept) {
     std::vector<uint8_t> v;
@@ -112,7 +115,8 @@ std::vector<uint8_t> NakPayload::Encode() const {
   w.U16(static_cast<uint16_t>(error));
   if (error == Errc::kMissingBuffers) {
     w.U16(static_cast<uint16_t>(missing.size()));
-    for (uint16_t b : missing) w.U16(b);
+    for (uint16_t b : missing)
+      w.U16(b);
   }
   w.Str(text);
   return out;
@@ -128,7 +132,8 @@ Result<NakPayload> NakPayload::Decode(std::span<const uint8_t> payload) {
     auto count = r.U16();
     if (!count || r.remaining() < size_t{*count} * 2) return Malformed("bad MISSING_BUFFERS list");
     nak.missing.reserve(*count);
-    for (uint16_t i = 0; i < *count; ++i) nak.missing.push_back(*r.U16());
+    for (uint16_t i = 0; i < *count; ++i)
+      nak.missing.push_back(*r.U16());
   }
   auto rest = r.rest();
   nak.text.assign(rest.begin(), rest.end());
@@ -146,7 +151,8 @@ std::vector<uint8_t> ErrorReportPayload::Encode() const {
   // Cut a long text so the report fits one datagram, but never inside a UTF-8 character:
   // back off from a continuation byte (10xxxxxx) to the start of its character.
   size_t cut = text.size() > 400 ? 400 : text.size();
-  while (cut > 0 && cut < text.size() && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80) --cut;
+  while (cut > 0 && cut < text.size() && (static_cast<uint8_t>(text[cut]) & 0xC0) == 0x80)
+    --cut;
   w.Str(std::string_view(text).substr(0, cut));
   return out;
 }
@@ -159,7 +165,9 @@ Result<ErrorReportPayload> ErrorReportPayload::Decode(std::span<const uint8_t> p
   return ErrorReportPayload{*code, std::string(rest.begin(), rest.end())};
 }
 
-std::vector<uint8_t> EncodeU8(uint8_t v) { return {v}; }
+std::vector<uint8_t> EncodeU8(uint8_t v) {
+  return {v};
+}
 
 std::optional<uint8_t> DecodeU8(std::span<const uint8_t> payload) {
   if (payload.size() != 1) return std::nullopt;

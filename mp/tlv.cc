@@ -1,8 +1,8 @@
+#include <cassert>
+
 #include <dabs/mp/coding.h>
 #include <dabs/mp/errc.h>
 #include <dabs/mp/tlv.h>
-
-#include <cassert>
 
 namespace dabs::mp {
 
@@ -18,7 +18,9 @@ void TlvWriter::String(uint8_t tag, std::string_view v) {
   Bytes(tag, {reinterpret_cast<const uint8_t*>(v.data()), v.size()});
 }
 
-void TlvWriter::U8(uint8_t tag, uint8_t v) { Bytes(tag, {&v, 1}); }
+void TlvWriter::U8(uint8_t tag, uint8_t v) {
+  Bytes(tag, {&v, 1});
+}
 
 void TlvWriter::U16(uint8_t tag, uint16_t v) {
   uint8_t b[2];

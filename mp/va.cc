@@ -1,9 +1,9 @@
-#include <dabs/mp/errc.h>
-#include <dabs/mp/va.h>
-
 #include <cassert>
 #include <charconv>
 #include <cstdio>
+
+#include <dabs/mp/errc.h>
+#include <dabs/mp/va.h>
 
 namespace dabs::mp {
 
@@ -22,8 +22,8 @@ Result<Va> VaAllocator::Next() {
 namespace {
 
 bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 bool IsName(std::string_view s) {
@@ -38,8 +38,8 @@ bool IsName(std::string_view s) {
 
 Result<VaUri> VaUri::Parse(std::string_view text) {
   auto bad = [&](const char* why) {
-    return Error{make_error_code(Errc::kMalformed),
-                 std::string(why) + " in '" + std::string(text) + "' (expected mp://FARM/APP/INSTANCE)"};
+    return Error{make_error_code(Errc::kMalformed), std::string(why) + " in '" + std::string(text) +
+                                                        "' (expected mp://FARM/APP/INSTANCE)"};
   };
   constexpr std::string_view kScheme = "mp://";
   if (!text.starts_with(kScheme)) return bad("missing mp:// scheme");

@@ -1,14 +1,14 @@
 // Every vector of shared/spec/mp-vectors.json: good ones decode to the listed fields and
 // re-encode byte for byte; bad ones are refused with the listed error.
-#include <dabs/mp/crc8.h>
-#include <dabs/mp/header.h>
-#include <dabs/mp/system_messages.h>
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
-#include <fstream>
+#include <dabs/mp/crc8.h>
+#include <dabs/mp/header.h>
+#include <dabs/mp/system_messages.h>
 
 namespace dabs::mp {
 namespace {
@@ -49,7 +49,8 @@ TEST(SpecVectors, DocsCopyMatchesTheSharedSpec) {
 TEST(SpecVectors, CrcCheckValue) {
   auto j = LoadVectors();
   const std::string ascii = j["crc8_check"]["ascii"];
-  const uint8_t crc = static_cast<uint8_t>(std::stoi(j["crc8_check"]["crc"].get<std::string>(), nullptr, 16));
+  const uint8_t crc =
+      static_cast<uint8_t>(std::stoi(j["crc8_check"]["crc"].get<std::string>(), nullptr, 16));
   EXPECT_EQ(Crc8({reinterpret_cast<const uint8_t*>(ascii.data()), ascii.size()}), crc);
 }
 
@@ -86,7 +87,8 @@ TEST(SpecVectors, EveryVectorDecodesAndGoodOnesReencodeByteForByte) {
     } else {
       EXPECT_FALSE(h.multi);
     }
-    EXPECT_EQ(std::vector<uint8_t>(d->payload.begin(), d->payload.end()), FromHex(v["payload_hex"]));
+    EXPECT_EQ(std::vector<uint8_t>(d->payload.begin(), d->payload.end()),
+              FromHex(v["payload_hex"]));
 
     std::vector<uint8_t> out(512);
     auto n = EncodeDatagram(h, d->payload, out);

@@ -15,14 +15,14 @@ namespace dabs::mp::mpcat {
 struct ListenArgs {
   std::string address = "127.0.0.1";
   uint16_t port = 0;
-  std::vector<std::string> groups;    // also answer OPEN_SESSION sent to these groups
+  std::vector<std::string> groups;  // also answer OPEN_SESSION sent to these groups
   std::string interface = "127.0.0.1";
   size_t max_sessions = 100'000;
   bool verbose = false;
 };
 
 struct SendArgs {
-  std::string target;        // ADDR:PORT of a responder, or of a group with --group
+  std::string target;  // ADDR:PORT of a responder, or of a group with --group
   bool group = false;
   std::string interface = "127.0.0.1";
   std::string app = "echo";
@@ -39,9 +39,9 @@ struct DecodeArgs {
   bool json = false;
 };
 
-int RunListen(const ListenArgs& args);   // runs until SIGINT/SIGTERM; exit code
-int RunSend(const SendArgs& args);       // exit code: 0 ok, 1 refused or failed
-int RunDecode(const DecodeArgs& args);   // exit code: 0 valid, 1 invalid
+int RunListen(const ListenArgs& args);  // runs until SIGINT/SIGTERM; exit code
+int RunSend(const SendArgs& args);      // exit code: 0 ok, 1 refused or failed
+int RunDecode(const DecodeArgs& args);  // exit code: 0 valid, 1 invalid
 
 // Hex text (spaces, colons and a 0x prefix allowed) to bytes.
 Result<std::vector<uint8_t>> ParseHex(const std::string& text);

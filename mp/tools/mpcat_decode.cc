@@ -1,9 +1,9 @@
 // mpcat decode: every field of one datagram, as text or JSON (the JSON uses the field names
 // of shared/spec/mp-vectors.json).
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
 
 #include <dabs/mp/header.h>
 #include <dabs/mp/system_messages.h>
@@ -129,7 +129,8 @@ Result<std::vector<uint8_t>> ParseHex(const std::string& text) {
     }
     digits.push_back(c);
   }
-  if (digits.size() % 2) return Error{make_error_code(Errc::kMalformed), "odd number of hex digits"};
+  if (digits.size() % 2)
+    return Error{make_error_code(Errc::kMalformed), "odd number of hex digits"};
   std::vector<uint8_t> out(digits.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {
     out[i] = static_cast<uint8_t>(std::stoi(digits.substr(2 * i, 2), nullptr, 16));
@@ -155,7 +156,8 @@ Result<uint16_t> ParseCommand(const std::string& text) {
     if (used == text.size() && v <= 0xFFFF) return static_cast<uint16_t>(v);
   } catch (const std::exception&) {
   }
-  return Error{make_error_code(Errc::kMalformed), "command must be 0..65535 (e.g. 0x0100): '" + text + "'"};
+  return Error{make_error_code(Errc::kMalformed),
+               "command must be 0..65535 (e.g. 0x0100): '" + text + "'"};
 }
 
 }  // namespace dabs::mp::mpcat

@@ -1,10 +1,11 @@
 // mpcat listen: a lone DASP of the application "echo" that answers OPEN_SESSION itself and
 // echoes command 0x0100 (spec 9), multi-buffer both ways.
+#include <bitset>
+#include <cstdio>
+#include <unordered_map>
+
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
-
-#include <bitset>
-#include <unordered_map>
 
 #include <dabs/mp/node.h>
 #include <dabs/mp/system_messages.h>
@@ -28,9 +29,12 @@ class EchoResponder {
 
   void OnMessage(Message&& m) {
     switch (m.header.command) {
-      case wire::kOpenSession: return Open(m);
-      case wire::kCloseSession: return Close(m);
-      case wire::kPing: return node_->Reply(m, {});
+      case wire::kOpenSession:
+        return Open(m);
+      case wire::kCloseSession:
+        return Close(m);
+      case wire::kPing:
+        return node_->Reply(m, {});
       case kEcho:
         if (m.header.session == wire::kOpeningSession) {
           return node_->Nak(m, Errc::kUnknownSession, "open a session first");
@@ -123,7 +127,8 @@ int RunListen(const ListenArgs& args) {
   NodeCallbacks callbacks;
   callbacks.on_message = [&responder](Message&& m) { responder.OnMessage(std::move(m)); };
   callbacks.on_error_report = [&args](const ErrorReport& r) {
-    if (args.verbose) spdlog::warn("gave up on {} to {}: {}", CommandName(r.command), r.peer.ToString(), r.text);
+    if (args.verbose)
+      spdlog::warn("gave up on {} to {}: {}", CommandName(r.command), r.peer.ToString(), r.text);
   };
   auto node = Node::Create(io, config, callbacks);
   if (!node) {
@@ -131,6 +136,9 @@ int RunListen(const ListenArgs& args) {
     return 1;
   }
   responder.Attach(node->get());
+  // The endpoint on stdout, for scripts that asked for port 0.
+  std::printf("listening %s\n", (*node)->udp_endpoint()->ToString().c_str());
+  std::fflush(stdout);
   spdlog::info("mpcat: echo listening on {}{}", (*node)->udp_endpoint()->ToString(),
                args.groups.empty() ? "" : " and group " + args.groups.front());
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -1,12 +1,12 @@
 // mpcat send: open a session (directly, or through a farm's group), send a command, print
 // the reply, close the session.
-#include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <dabs/mp/node.h>
 #include <dabs/mp/system_messages.h>
@@ -87,7 +87,8 @@ int RunSend(const SendArgs& args) {
   if (!args.json && !args.quiet) {
     std::printf("session %u with %s at %s (DASP VA %s, client VA %s, server %s)\n", reply->session,
                 args.app.c_str(), dasp.ToString().c_str(), FormatVa(reply->dasp_va).c_str(),
-                FormatVa(reply->client_va).c_str(), reply->server.empty() ? "-" : reply->server.c_str());
+                FormatVa(reply->client_va).c_str(),
+                reply->server.empty() ? "-" : reply->server.c_str());
   }
 
   // 2. The command, `count` times.
@@ -97,20 +98,23 @@ int RunSend(const SendArgs& args) {
   std::string failure;
   for (int i = 0; i < args.count; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    auto answer = node.SendSync(dasp, reply->session, args.command, reply->dasp_va, args.payload, options);
+    auto answer =
+        node.SendSync(dasp, reply->session, args.command, reply->dasp_va, args.payload, options);
     const double us =
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
     if (!answer) {
       ++failures;
       failure = Refusal(answer.error());
-      if (!args.json) std::fprintf(stderr, "mpcat send: command 0x%04x failed: %s\n", args.command, failure.c_str());
+      if (!args.json)
+        std::fprintf(stderr, "mpcat send: command 0x%04x failed: %s\n", args.command,
+                     failure.c_str());
       continue;
     }
     rtts_us.push_back(us);
     last = answer->payload;
     if (!args.json && !args.quiet) {
-      std::printf("reply 0x%04x: %zu bytes in %.0f us\n%s\n", args.command, answer->payload.size(), us,
-                  ToHex(answer->payload).c_str());
+      std::printf("reply 0x%04x: %zu bytes in %.0f us\n%s\n", args.command, answer->payload.size(),
+                  us, ToHex(answer->payload).c_str());
     }
   }
 
@@ -121,7 +125,9 @@ int RunSend(const SendArgs& args) {
 
   std::sort(rtts_us.begin(), rtts_us.end());
   auto pct = [&](double q) {
-    return rtts_us.empty() ? 0.0 : rtts_us[std::min(rtts_us.size() - 1, static_cast<size_t>(q * rtts_us.size()))];
+    return rtts_us.empty()
+               ? 0.0
+               : rtts_us[std::min(rtts_us.size() - 1, static_cast<size_t>(q * rtts_us.size()))];
   };
   if (args.json) {
     nlohmann::json j = {

@@ -26,26 +26,34 @@ inline void PutU64(uint8_t* p, uint64_t v) {
   PutU32(p, static_cast<uint32_t>(v >> 32));
   PutU32(p + 4, static_cast<uint32_t>(v));
 }
-inline uint16_t GetU16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline uint16_t GetU16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 inline uint32_t GetU32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
-inline uint64_t GetU64(const uint8_t* p) { return (uint64_t{GetU32(p)} << 32) | GetU32(p + 4); }
+inline uint64_t GetU64(const uint8_t* p) {
+  return (uint64_t{GetU32(p)} << 32) | GetU32(p + 4);
+}
 
 // Appends big-endian values to a byte vector.
 class ByteWriter {
  public:
   explicit ByteWriter(std::vector<uint8_t>& out) : out_(out) {}
   void U8(uint8_t v) { out_.push_back(v); }
-  void U16(uint16_t v) { Grow(2, [&](uint8_t* p) { PutU16(p, v); }); }
-  void U32(uint32_t v) { Grow(4, [&](uint8_t* p) { PutU32(p, v); }); }
-  void U64(uint64_t v) { Grow(8, [&](uint8_t* p) { PutU64(p, v); }); }
+  void U16(uint16_t v) {
+    Grow(2, [&](uint8_t* p) { PutU16(p, v); });
+  }
+  void U32(uint32_t v) {
+    Grow(4, [&](uint8_t* p) { PutU32(p, v); });
+  }
+  void U64(uint64_t v) {
+    Grow(8, [&](uint8_t* p) { PutU64(p, v); });
+  }
   void I64(int64_t v) { U64(static_cast<uint64_t>(v)); }
   void F64(double v) { U64(std::bit_cast<uint64_t>(v)); }  // IEEE 754, big-endian
   void Bytes(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
-  void Str(std::string_view s) {
-    Bytes({reinterpret_cast<const uint8_t*>(s.data()), s.size()});
-  }
+  void Str(std::string_view s) { Bytes({reinterpret_cast<const uint8_t*>(s.data()), s.size()}); }
 
  private:
   template <typename F>
@@ -62,7 +70,9 @@ class ByteWriter {
 class ByteReader {
  public:
   explicit ByteReader(std::span<const uint8_t> in) : in_(in) {}
-  std::optional<uint8_t> U8() { return Take<uint8_t>(1, [](const uint8_t* p) { return *p; }); }
+  std::optional<uint8_t> U8() {
+    return Take<uint8_t>(1, [](const uint8_t* p) { return *p; });
+  }
   std::optional<uint16_t> U16() { return Take<uint16_t>(2, GetU16); }
   std::optional<uint32_t> U32() { return Take<uint32_t>(4, GetU32); }
   std::optional<uint64_t> U64() { return Take<uint64_t>(8, GetU64); }

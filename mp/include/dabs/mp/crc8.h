@@ -25,7 +25,8 @@ inline constexpr std::array<uint8_t, 256> kCrc8Table = MakeCrc8Table();
 
 // Thread-safe, no allocation.
 constexpr uint8_t Crc8(std::span<const uint8_t> bytes, uint8_t crc = 0) {
-  for (uint8_t b : bytes) crc = detail::kCrc8Table[crc ^ b];
+  for (uint8_t b : bytes)
+    crc = detail::kCrc8Table[crc ^ b];
   return crc;
 }
 

@@ -30,23 +30,23 @@
 namespace dabs::mp {
 
 struct EngineConfig {
-  int max_transmissions = 6;                  // spec 2 (farm file: mp.max_transmissions)
-  RtoConfig rto;                              // spec 2 (mp.initial_rto_ms)
+  int max_transmissions = 6;                    // spec 2 (farm file: mp.max_transmissions)
+  RtoConfig rto;                                // spec 2 (mp.initial_rto_ms)
   Duration reply_timeout = milliseconds(5000);  // after the ACK, or on local links
   // Group sends (spec 4): bootp-like, 250 ms doubling to 8 s, jitter up to 25%.
   Duration group_initial_timeout = milliseconds(250);
   Duration group_max_timeout = milliseconds(8000);
   double group_jitter = 0.25;
-  bool crc = true;                      // put a CRC-8 on every datagram we send
-  size_t send_queue_limit = 4096;       // per session, waiting behind the 128 in flight
-  ReassemblyLimits reassembly;          // spec 1.5 limits (mp.max_message_bytes)
+  bool crc = true;                 // put a CRC-8 on every datagram we send
+  size_t send_queue_limit = 4096;  // per session, waiting behind the 128 in flight
+  ReassemblyLimits reassembly;     // spec 1.5 limits (mp.max_message_bytes)
   // NAK 13: a partial message idle for this long (at least; scaled up by the peer's RTT)
   // prompts a NAK listing its missing buffers.
   Duration missing_buffers_idle = milliseconds(20);
   // Multi-buffer messages with at most this many buffers are resent whole on a timeout;
   // larger ones resend their last buffer, which prompts the receiver's NAK 13.
   uint16_t full_resend_max_buffers = 32;
-  int naks_before_reopen = 3;           // spec 2
+  int naks_before_reopen = 3;                            // spec 2
   Duration opening_dedup_window = milliseconds(30'000);  // spec 4 step 5
   size_t max_peers = 1'000'000;
   Duration idle_peer_timeout = milliseconds(60'000);
@@ -62,15 +62,15 @@ struct Message {
 };
 
 struct SendOptions {
-  bool expect_reply = true;       // false: complete on the ACK (or at once on local links)
-  int max_transmissions = 0;      // 0: the engine's default
-  Duration reply_timeout{0};      // 0: the engine's default
-  uint64_t client_id = 0;         // handed back in the result (spec 2, async sends)
+  bool expect_reply = true;   // false: complete on the ACK (or at once on local links)
+  int max_transmissions = 0;  // 0: the engine's default
+  Duration reply_timeout{0};  // 0: the engine's default
+  uint64_t client_id = 0;     // handed back in the result (spec 2, async sends)
 };
 
 struct SendResult {
-  std::error_code error;          // empty on success; dabs::mp::Errc otherwise
-  std::optional<Message> reply;   // when a reply came
+  std::error_code error;         // empty on success; dabs::mp::Errc otherwise
+  std::optional<Message> reply;  // when a reply came
   uint64_t client_id = 0;
   int transmissions = 0;
 };

@@ -45,7 +45,9 @@ inline std::error_code make_error_code(Errc e) {
 std::string_view ErrcName(Errc e);
 
 // True for the values that may appear in a NAK (1..13).
-constexpr bool IsNakCode(uint16_t v) { return v >= 1 && v <= 13; }
+constexpr bool IsNakCode(uint16_t v) {
+  return v >= 1 && v <= 13;
+}
 
 // Whether rebuilding and resending can cure the NAKed condition (spec 2: NAK values may be
 // misleading when the datagram was corrupted, so the sender retries those). The others are

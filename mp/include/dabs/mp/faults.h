@@ -12,17 +12,17 @@
 namespace dabs::mp {
 
 struct FaultProfile {
-  double loss = 0;        // probability a datagram is dropped
-  double duplicate = 0;   // probability it is delivered twice
-  double reorder = 0;     // probability it is held back by up to reorder_delay
-  double corrupt = 0;     // probability one byte of it is damaged
+  double loss = 0;       // probability a datagram is dropped
+  double duplicate = 0;  // probability it is delivered twice
+  double reorder = 0;    // probability it is held back by up to reorder_delay
+  double corrupt = 0;    // probability one byte of it is damaged
   Duration reorder_delay = milliseconds(5);
 
   bool Any() const { return loss > 0 || duplicate > 0 || reorder > 0 || corrupt > 0; }
 };
 
 struct FaultDecision {
-  int copies = 1;         // 0: dropped
+  int copies = 1;  // 0: dropped
   Duration extra_delay{0};
   bool corrupt = false;
   size_t corrupt_offset = 0;
@@ -42,8 +42,8 @@ class FaultInjector {
     }
     if (random_.Uniform01() < profile_.duplicate) d.copies = 2;
     if (random_.Uniform01() < profile_.reorder) {
-      d.extra_delay = Duration(static_cast<int64_t>(random_.Uniform01() *
-                                                    static_cast<double>(profile_.reorder_delay.count())));
+      d.extra_delay = Duration(static_cast<int64_t>(
+          random_.Uniform01() * static_cast<double>(profile_.reorder_delay.count())));
     }
     if (size > 0 && random_.Uniform01() < profile_.corrupt) {
       d.corrupt = true;

@@ -7,14 +7,14 @@
 // given io_context; every callback runs on that strand. SendSync must not be called on it.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
 
 #include <dabs/mp/engine.h>
 #include <dabs/mp/faults.h>
@@ -25,21 +25,21 @@ namespace dabs::mp {
 
 struct NodeConfig {
   EngineConfig engine;
-  std::optional<Endpoint> udp;             // bind the UDP socket here (port 0 picks one)
-  std::vector<Endpoint> groups;            // IPv4 multicast groups to receive
-  std::string multicast_interface;         // interface address for joins and group sends
+  std::optional<Endpoint> udp;      // bind the UDP socket here (port 0 picks one)
+  std::vector<Endpoint> groups;     // IPv4 multicast groups to receive
+  std::string multicast_interface;  // interface address for joins and group sends
   int multicast_ttl = 1;
-  std::optional<std::string> local_path;   // bind a local datagram socket here
-  std::shared_ptr<InProcessHub> hub;       // with in_process_name: reachable in-process
+  std::optional<std::string> local_path;  // bind a local datagram socket here
+  std::shared_ptr<InProcessHub> hub;      // with in_process_name: reachable in-process
   std::string in_process_name;
-  size_t socket_buffer_bytes = 8 << 20;    // kernel buffers asked for each socket
-  size_t send_queue_limit = 65536;         // datagrams held while a socket is full
-  size_t receive_budget = 256;             // datagrams per readiness event (fairness)
+  size_t socket_buffer_bytes = 8 << 20;  // kernel buffers asked for each socket
+  size_t send_queue_limit = 65536;       // datagrams held while a socket is full
+  size_t receive_budget = 256;           // datagrams per readiness event (fairness)
   // UDP segmentation offload (GSO sends, GRO receives) on the UDP socket: far fewer system
   // calls for runs of equal datagrams (ACKs, multi-buffer messages). Costs 512 KiB of
   // receive buffers per node; the emulator's thousands of small sockets turn it off.
   bool udp_offload = true;
-  FaultProfile faults;                     // applied to every datagram sent (tests, emulator)
+  FaultProfile faults;  // applied to every datagram sent (tests, emulator)
   uint64_t fault_seed = 1;
   std::shared_ptr<const VaResolver> resolver;  // for SendToVa
   Self self;                                   // where this node runs, for proximity
@@ -50,17 +50,17 @@ struct NodeConfig {
 };
 
 struct NodeCallbacks {
-  std::function<void(Message&&)> on_message;                       // new messages
-  std::function<void(const ErrorReport&)> on_error_report;         // give-ups (spec 2)
+  std::function<void(Message&&)> on_message;                        // new messages
+  std::function<void(const ErrorReport&)> on_error_report;          // give-ups (spec 2)
   std::function<void(const Endpoint&, uint8_t)> on_session_reopen;  // 3 NAKs (spec 2)
 };
 
 struct NodeStats {
   EngineStats engine;
-  uint64_t received = 0, sent = 0;       // datagrams through the sockets
+  uint64_t received = 0, sent = 0;  // datagrams through the sockets
   uint64_t send_errors = 0, queue_drops = 0, oversize = 0;
-  uint64_t fault_drops = 0;              // dropped on purpose by the fault profile
-  uint64_t offload_sends = 0;            // GSO sends, each carrying several datagrams
+  uint64_t fault_drops = 0;    // dropped on purpose by the fault profile
+  uint64_t offload_sends = 0;  // GSO sends, each carrying several datagrams
   size_t pending = 0, peers = 0;
 };
 
@@ -92,8 +92,8 @@ class Node {
                            std::vector<uint8_t> payload, SendOptions options = {});
 
   void Reply(const Message& request, std::vector<uint8_t> payload, Va va = kVaNone);
-  void ReplyTo(const Endpoint& peer, uint8_t session, uint8_t transaction, uint16_t command,
-               Va va, std::vector<uint8_t> payload);
+  void ReplyTo(const Endpoint& peer, uint8_t session, uint8_t transaction, uint16_t command, Va va,
+               std::vector<uint8_t> payload);
   void Nak(const Message& request, Errc error, std::string text = {});
 
   // Runs `fn` on the node's strand with its engine.

@@ -18,7 +18,7 @@
 namespace dabs::mp {
 
 struct ReassemblyLimits {
-  size_t max_message_bytes = 1 << 20;         // 1 MiB
+  size_t max_message_bytes = 1 << 20;           // 1 MiB
   size_t max_partial_bytes_per_peer = 4 << 20;  // 4 MiB
   size_t max_partial_bytes_total = 64 << 20;    // 64 MiB
   Duration timeout = milliseconds(5000);        // a partial message older than this is dropped

@@ -24,12 +24,12 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Error error) : state_(std::move(error)) {}  // NOLINT
+  Result(T value) : state_(std::move(value)) {}              // NOLINT: implicit by design
+  Result(Error error) : state_(std::move(error)) {}          // NOLINT
   Result(std::error_code code) : state_(Error{code, {}}) {}  // NOLINT
   template <typename E>
-    requires std::is_error_code_enum_v<E>
-  Result(E code) : state_(Error{make_error_code(code), {}}) {}  // NOLINT
+  requires std::is_error_code_enum_v<E> Result(E code)
+      : state_(Error{make_error_code(code), {}}) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -67,11 +67,10 @@ class [[nodiscard]] Result {
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT
+  Status(Error error) : error_(std::move(error)), failed_(true) {}                      // NOLINT
   Status(std::error_code code) : error_{code, {}}, failed_(static_cast<bool>(code)) {}  // NOLINT
   template <typename E>
-    requires std::is_error_code_enum_v<E>
-  Status(E code) : Status(make_error_code(code)) {}  // NOLINT
+  requires std::is_error_code_enum_v<E> Status(E code) : Status(make_error_code(code)) {}  // NOLINT
 
   static Status Ok() { return {}; }
   bool ok() const { return !failed_; }

@@ -7,9 +7,9 @@
 namespace dabs::mp {
 
 struct SentTime {
-  uint8_t minutes = 0;   // 0..59
-  uint8_t seconds = 0;   // 0..59
-  uint16_t millis = 0;   // 0..999
+  uint8_t minutes = 0;  // 0..59
+  uint8_t seconds = 0;  // 0..59
+  uint16_t millis = 0;  // 0..999
 
   // The sent time of a wall-clock instant given in milliseconds since the Unix epoch.
   static constexpr SentTime FromUnixMillis(int64_t unix_ms) {
@@ -28,8 +28,8 @@ struct SentTime {
 };
 
 struct Latency {
-  uint32_t millis = 0;     // 0 when the sender's clock is ahead
-  bool clock_skew = false; // the sender's clock is ahead of ours (spec 1.4)
+  uint32_t millis = 0;      // 0 when the sender's clock is ahead
+  bool clock_skew = false;  // the sender's clock is ahead of ours (spec 1.4)
 };
 
 // latency = (now - sent) mod 1 hour; above half an hour the sender is ahead: count 0 and

@@ -57,9 +57,9 @@ struct EncAccept {
 };
 
 struct OpenSessionRequest {
-  std::string app;                 // required
+  std::string app;  // required
   std::optional<uint32_t> caps;
-  std::string client_id;           // up to 64 bytes, may be empty
+  std::string client_id;  // up to 64 bytes, may be empty
   std::optional<EncOffer> enc_offer;
 
   std::vector<uint8_t> Encode() const;

@@ -23,10 +23,18 @@ inline constexpr int kVaCounterBits = 20;
 inline constexpr uint32_t kVaCounterMask = (1u << kVaCounterBits) - 1;
 inline constexpr uint16_t kMaxServerIndex = 4095;
 
-constexpr bool IsReservedVa(Va va) { return va <= kVaLastReserved; }
-constexpr bool IsGroupVa(Va va) { return va >= kVaLbGroup && va <= kVaConfigGroup; }
-constexpr uint16_t ServerIndexOf(Va va) { return static_cast<uint16_t>(va >> kVaCounterBits); }
-constexpr uint32_t CounterOf(Va va) { return va & kVaCounterMask; }
+constexpr bool IsReservedVa(Va va) {
+  return va <= kVaLastReserved;
+}
+constexpr bool IsGroupVa(Va va) {
+  return va >= kVaLbGroup && va <= kVaConfigGroup;
+}
+constexpr uint16_t ServerIndexOf(Va va) {
+  return static_cast<uint16_t>(va >> kVaCounterBits);
+}
+constexpr uint32_t CounterOf(Va va) {
+  return va & kVaCounterMask;
+}
 // REQUIRES: 1 <= server_index <= 4095, counter <= 0xFFFFF.
 constexpr Va MakeVa(uint16_t server_index, uint32_t counter) {
   return (static_cast<Va>(server_index) << kVaCounterBits) | (counter & kVaCounterMask);
@@ -50,8 +58,8 @@ class VaAllocator {
 
 // The textual form of a VA: mp://FARM/APP/INSTANCE.
 struct VaUri {
-  std::string farm;      // [A-Za-z0-9._-]+
-  std::string app;       // [A-Za-z0-9._-]+
+  std::string farm;  // [A-Za-z0-9._-]+
+  std::string app;   // [A-Za-z0-9._-]+
   uint32_t instance = 0;
 
   static Result<VaUri> Parse(std::string_view text);  // kMalformed with a detail

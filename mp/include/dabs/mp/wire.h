@@ -7,11 +7,11 @@
 
 namespace dabs::mp::wire {
 
-inline constexpr uint8_t kVersion = 1;           // spec 1.1: this is version 1
-inline constexpr size_t kMaxDatagram = 512;      // spec 1: whole datagram, CRC included
-inline constexpr size_t kHeaderSize = 12;        // basic header
-inline constexpr size_t kMultiHeaderSize = 4;    // spec 1.5
-inline constexpr size_t kCrcSize = 1;            // spec 1.6
+inline constexpr uint8_t kVersion = 1;         // spec 1.1: this is version 1
+inline constexpr size_t kMaxDatagram = 512;    // spec 1: whole datagram, CRC included
+inline constexpr size_t kHeaderSize = 12;      // basic header
+inline constexpr size_t kMultiHeaderSize = 4;  // spec 1.5
+inline constexpr size_t kCrcSize = 1;          // spec 1.6
 
 // Byte offsets of the basic header.
 inline constexpr size_t kOffFlags = 0;
@@ -65,10 +65,24 @@ enum Command : uint16_t {
 constexpr bool IsKnownCommand(uint16_t c) {
   if (c >= kFirstApplicationCommand) return true;
   switch (c) {
-    case kOpenSession: case kCloseSession: case kShutdown: case kGetStatistics:
-    case kStateChange: case kAddClient: case kStarted: case kErrorReport: case kStatus:
-    case kRedirect: case kPing: case kHello: case kLeave: case kServerStats: case kBallot:
-    case kVaQuery: case kVaUpdate: case kConfigSync:
+    case kOpenSession:
+    case kCloseSession:
+    case kShutdown:
+    case kGetStatistics:
+    case kStateChange:
+    case kAddClient:
+    case kStarted:
+    case kErrorReport:
+    case kStatus:
+    case kRedirect:
+    case kPing:
+    case kHello:
+    case kLeave:
+    case kServerStats:
+    case kBallot:
+    case kVaQuery:
+    case kVaUpdate:
+    case kConfigSync:
       return true;
     default:
       return false;

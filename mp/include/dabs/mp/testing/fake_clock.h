@@ -11,9 +11,7 @@ class FakeClock final : public Clock {
  public:
   explicit FakeClock(int64_t unix_ms = 1'700'000'000'000) : unix_ms_(unix_ms) {}
   TimePoint Now() const override { return TimePoint(Duration(nanos_.load())); }
-  int64_t UnixMillis() const override {
-    return unix_ms_ + nanos_.load() / 1'000'000;
-  }
+  int64_t UnixMillis() const override { return unix_ms_ + nanos_.load() / 1'000'000; }
   void Advance(Duration d) { nanos_ += d.count(); }
   void AdvanceTo(TimePoint t) {
     if (t > Now()) nanos_ = t.time_since_epoch().count();

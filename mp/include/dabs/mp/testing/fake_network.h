@@ -40,22 +40,28 @@ class FakeNetwork {
     ports_.push_back(std::make_unique<Port>(*this, self));
     return *ports_.back();
   }
-  void JoinGroup(const Endpoint& group, Port& member) { groups_[GroupKey(group)].push_back(&member); }
+  void JoinGroup(const Endpoint& group, Port& member) {
+    groups_[GroupKey(group)].push_back(&member);
+  }
   void SetFaults(const FaultProfile& profile) { profile_ = profile; }
   void SetLatency(Duration one_way) { latency_ = one_way; }
   // Drops every datagram for which the filter returns true (before the random faults).
-  void SetDropFilter(std::function<bool(const Endpoint& from, const Endpoint& to,
-                                        std::span<const uint8_t>)> filter) {
+  void SetDropFilter(
+      std::function<bool(const Endpoint& from, const Endpoint& to, std::span<const uint8_t>)>
+          filter) {
     drop_filter_ = std::move(filter);
   }
   // Sees every datagram handed to the network, before any fault.
-  void SetObserver(std::function<void(const Endpoint& from, const Endpoint& to,
-                                      std::span<const uint8_t>)> observer) {
+  void SetObserver(
+      std::function<void(const Endpoint& from, const Endpoint& to, std::span<const uint8_t>)>
+          observer) {
     observer_ = std::move(observer);
   }
 
   // Advances the clock, delivering datagrams and firing engine timers, for `d`.
-  void RunFor(Duration d) { RunUntil([] { return false; }, d); }
+  void RunFor(Duration d) {
+    RunUntil([] { return false; }, d);
+  }
   // Runs until `done` holds (checked after every event) or `limit` passes. True if done.
   bool RunUntil(const std::function<bool()>& done, Duration limit) {
     const TimePoint end = clock_.Now() + limit;
@@ -97,7 +103,8 @@ class FakeNetwork {
     if (to.IsMulticast()) {
       auto it = groups_.find(GroupKey(to));
       if (it == groups_.end()) return;
-      for (Port* member : it->second) Schedule(from, member->endpoint(), bytes, true);
+      for (Port* member : it->second)
+        Schedule(from, member->endpoint(), bytes, true);
       return;
     }
     Schedule(from, to, bytes, false);
@@ -121,7 +128,8 @@ class FakeNetwork {
       InFlight d = in_flight_.top();
       in_flight_.pop();
       for (auto& p : ports_) {
-        if (p->engine() && p->endpoint() == d.to) p->engine()->OnDatagram(d.from, d.bytes, d.via_group);
+        if (p->engine() && p->endpoint() == d.to)
+          p->engine()->OnDatagram(d.from, d.bytes, d.via_group);
       }
     }
     for (auto& p : ports_) {
