@@ -323,10 +323,17 @@ void Engine::Impl::OnNak(Peer* peer, const Header& h, std::span<const uint8_t> p
   }
   auto nak = NakPayload::Decode(payload);
   Errc code = nak ? nak->error : Errc::kMalformed;
-  // Once ACKed, the peer has the message: a retryable NAK now is a late or duplicated one
-  // about an earlier, damaged copy. A final one (NO_CAPACITY, UNKNOWN_APPLICATION, ...) is
-  // the application's answer and may well follow the ACK.
-  if (p->state != Pending::State::kAwaitAck && (IsRetryableNak(code) || !nak)) return;
+  // Once ACKed, the peer has the message: a NAK about damage (bad CRC, missing buffers, a
+  // timed-out reassembly) is about an earlier copy and is ignored. Any other NAK after the
+  // ACK is the application's answer (it refused a request it accepted) and is final.
+  if (p->state != Pending::State::kAwaitAck) {
+    if (!nak || code == Errc::kBadCrc || code == Errc::kMissingBuffers ||
+        code == Errc::kReassemblyTimeout) {
+      return;
+    }
+    Fail(*p, code, nak->text, /*report=*/false);
+    return;
+  }
   const TimePoint now = clock.Now();
   if (code == Errc::kMissingBuffers && nak && p->buffers > 0) {
     // Selective resend (spec 1.5 extension), bounded so a confused peer cannot keep us

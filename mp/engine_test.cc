@@ -527,7 +527,7 @@ TEST_F(EngineTest, RetryableNakAfterTheAckIsIgnored) {
   net.RunUntil([&] { return !b.received.empty(); }, milliseconds(1000));
   net.RunFor(milliseconds(50));
   const uint64_t sent = a.engine.stats().datagrams_out;
-  b.engine.Nak(b.received[0].peer, b.received[0].header, Errc::kBadCrc);  // a late copy's NAK
+  b.engine.Nak(b.received[0].peer, b.received[0].header, Errc::kBadCrc);  // a damaged copy's
   net.RunFor(milliseconds(50));
   EXPECT_FALSE(result.has_value());
   EXPECT_EQ(a.engine.stats().datagrams_out, sent);  // nothing resent

@@ -91,6 +91,17 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
     serializer_.Run([self = shared_from_this()] { self->StopOnStrand(); });
   }
 
+  // Runs `task` exclusively, even after the node stopped.
+  template <typename F>
+  void RunExclusive(F&& task) {
+    serializer_.Run(std::forward<F>(task));
+  }
+
+  void FlushSockets() {
+    if (udp_) udp_->Flush();
+    if (local_) local_->Flush();
+  }
+
   void StopOnStrand() {
     if (stopped_) return;
     engine_.FailAll(Errc::kCancelled);
@@ -405,6 +416,20 @@ void Node::Nak(const Message& request, Errc error, std::string text) {
 
 void Node::Post(std::function<void(Engine&)> fn) {
   impl_->OnStrand(std::move(fn));
+}
+
+void Node::Flush() {
+  if (impl_->on_strand()) {
+    impl_->FlushSockets();
+    return;
+  }
+  auto done = std::make_shared<std::promise<void>>();
+  auto ready = done->get_future();
+  impl_->RunExclusive([impl = impl_, done] {
+    impl->FlushSockets();
+    done->set_value();
+  });
+  ready.wait();
 }
 
 NodeStats Node::Stats() const {

@@ -98,6 +98,9 @@ class Node {
 
   // Runs `fn` on the node's strand with its engine.
   void Post(std::function<void(Engine&)> fn);
+  // Hands every datagram queued so far to the kernel before returning (as far as the
+  // sockets take them), e.g. before an emergency exit.
+  void Flush();
   // A snapshot of the counters, refreshed after every event.
   NodeStats Stats() const;
   // Closes the sockets and fails every pending send with kCancelled. Idempotent.
