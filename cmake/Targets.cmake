@@ -21,11 +21,12 @@ endif()
 include(GoogleTest)
 enable_testing()
 
-# dabs_test(NAME SOURCES a_test.cc ... LIBS lib ... [LABELS l ...] [TIMEOUT s])
+# dabs_test(NAME SOURCES a_test.cc ... LIBS lib ... [LABELS l ...] [TIMEOUT s] [SERIAL])
 # One GoogleTest executable; each test case becomes its own ctest entry so that
-# ctest -j spreads them and a failure names the behaviour it pins.
+# ctest -j spreads them and a failure names the behaviour it pins. SERIAL: its tests run
+# alone (they measure the machine, so other tests must not load it).
 function(dabs_test name)
-  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "SERIAL" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT DABS_TESTS)
     return()
   endif()
@@ -35,7 +36,11 @@ function(dabs_test name)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()
+  set(serial FALSE)
+  if(T_SERIAL)
+    set(serial TRUE)
+  endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} RUN_SERIAL ${serial}
     EXTRA_ARGS --gtest_color=no)
 endfunction()
