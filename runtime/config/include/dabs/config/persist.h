@@ -1,0 +1,29 @@
+// A server's configuration in its store (the "config" database) and on the wire
+// (CONFIG_SYNC, docs/payloads.md). Every server keeps the newest version it has seen: the
+// higher version wins, and of two equal versions the greater origin server id, so that every
+// server that saw the same updates converges on the same configuration.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <dabs/config/records.h>
+#include <dabs/store/store.h>
+
+namespace dabs::config {
+
+// Replaces the stored configuration, in one transaction, with an audit record. Thread-safe.
+Status SaveConfig(store::Store& store, const Records& records, const std::string& who);
+// The stored configuration, or nullopt when none has been saved yet. Thread-safe.
+Result<std::optional<Records>> LoadConfig(const store::Store& store);
+
+// True when `candidate` should replace `current`.
+bool Supersedes(const Records& candidate, const Records& current);
+
+// CONFIG_SYNC payload: VERSION (u64), ORIGIN (string), then one RECORD per key
+// (path, a 0 byte, value).
+std::vector<uint8_t> EncodeConfigSync(const Records& records);
+Result<Records> DecodeConfigSync(std::span<const uint8_t> payload);
+
+}  // namespace dabs::config
