@@ -1,0 +1,70 @@
+#include <dabs/mp/farm_messages.h>
+
+#include <gtest/gtest.h>
+
+namespace dabs::mp {
+namespace {
+
+Endpoint Ep(const char* s) { return Endpoint::Parse(s).value(); }
+
+TEST(FarmMessages, HelloRoundTripsAndNeedsItsIdentity) {
+  Hello h{"s2", 2, Ep("10.0.0.2:7411"), Ep("10.0.0.2:7511"), std::nullopt, 1000, 0xABCDEF, 17, 4250, false, 2};
+  auto d = Hello::Decode(h.Encode());
+  ASSERT_TRUE(d.ok()) << d.error().Message();
+  EXPECT_EQ(d->server, "s2");
+  EXPECT_EQ(d->index, 2);
+  EXPECT_EQ(d->lbd, h.lbd);
+  EXPECT_EQ(d->stats, h.stats);
+  EXPECT_FALSE(d->config);
+  EXPECT_EQ(d->lease_ms, 1000u);
+  EXPECT_EQ(d->incarnation, 0xABCDEFu);
+  EXPECT_EQ(d->config_version, 17u);
+  EXPECT_EQ(d->load_x100, 4250u);
+  EXPECT_FALSE(d->eligible);
+  EXPECT_EQ(d->balance, 2);
+  EXPECT_FALSE(Hello::Decode(Leave{"s2", 1}.Encode()).ok());
+}
+
+TEST(FarmMessages, BallotRoundTrips) {
+  Ballot b{"10.1.1.1:4000/7/stb-1", "calculator", "s3", 3, 9, 1'700'000'000'123'456, true};
+  auto d = Ballot::Decode(b.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->request_key, b.request_key);
+  EXPECT_EQ(d->app, "calculator");
+  EXPECT_EQ(d->votes, 9u);
+  EXPECT_EQ(d->ballot_time_us, b.ballot_time_us);
+  EXPECT_TRUE(d->has_instance);
+}
+
+TEST(FarmMessages, DirectoryUpdateAndQueryRoundTrip) {
+  DirectoryUpdate u{MakeVa(2, 7), "mp://headend-a/calculator/7", 1, "s2", Ep("10.0.0.2:40000"),
+                    "/run/dabs/dasp-7.sock", 4242, false};
+  auto d = DirectoryUpdate::Decode(u.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->va, u.va);
+  EXPECT_EQ(d->uri, u.uri);
+  EXPECT_EQ(d->udp, u.udp);
+  EXPECT_EQ(d->local, u.local);
+  EXPECT_EQ(d->pid, 4242u);
+  EXPECT_FALSE(d->removed);
+  EXPECT_FALSE(DirectoryUpdate::Decode(VaQuery{kVaNone, "mp://a/b/1"}.Encode()).ok());
+  auto q = VaQuery::Decode(VaQuery{kVaNone, "mp://a/b/1"}.Encode());
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->uri, "mp://a/b/1");
+  EXPECT_FALSE(VaQuery::Decode({}).ok());
+}
+
+TEST(FarmMessages, ServerStatsCarryEveryFigure) {
+  ServerStats s;
+  s.server = "s1";
+  s.index = 1;
+  s.figures.values[server_stat::kCpuPctX100] = 1234;
+  s.figures.values[server_stat::kFreeMemoryMb] = 5000;
+  auto d = ServerStats::Decode(s.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->server, "s1");
+  EXPECT_EQ(d->figures.values, s.figures.values);
+}
+
+}  // namespace
+}  // namespace dabs::mp
