@@ -23,6 +23,8 @@ std::vector<uint8_t> Hello::Encode() const {
   w.U32(kLoad, load_x100);
   w.U8(kEligible, eligible ? 1 : 0);
   w.U8(kBalance, balance);
+  w.U32(kInstances, instances);
+  w.U32(kSessions, sessions);
   return out;
 }
 
@@ -49,6 +51,8 @@ Result<Hello> Hello::Decode(std::span<const uint8_t> payload) {
   h.load_x100 = t->U32(kLoad).value_or(0);
   h.eligible = t->U8(kEligible).value_or(1) != 0;
   h.balance = t->U8(kBalance).value_or(0);
+  h.instances = t->U32(kInstances).value_or(0);
+  h.sessions = t->U32(kSessions).value_or(0);
   return h;
 }
 
@@ -114,6 +118,11 @@ std::vector<uint8_t> DirectoryUpdate::Encode() const {
   if (!local.empty()) w.String(kLocal, local);
   if (pid) w.U32(kPid, pid);
   if (removed) w.U8(kRemoved, 1);
+  if (!app.empty()) w.String(kApp, app);
+  if (state) w.U8(kState, state);
+  if (kind == 1) w.U32(kSessions, sessions);
+  if (dasp_va != kVaNone) w.U32(kDaspVa, dasp_va);
+  if (opened_ms) w.U64(kOpenedMs, opened_ms);
   return out;
 }
 
@@ -131,6 +140,11 @@ Result<DirectoryUpdate> DirectoryUpdate::Decode(std::span<const uint8_t> payload
   d.local = std::string(t->String(kLocal).value_or(""));
   d.pid = t->U32(kPid).value_or(0);
   d.removed = t->U8(kRemoved).value_or(0) != 0;
+  d.app = std::string(t->String(kApp).value_or(""));
+  d.state = t->U8(kState).value_or(0);
+  d.sessions = t->U32(kSessions).value_or(0);
+  d.dasp_va = t->U32(kDaspVa).value_or(kVaNone);
+  d.opened_ms = t->U64(kOpenedMs).value_or(0);
   return d;
 }
 

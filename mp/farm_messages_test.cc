@@ -8,8 +8,11 @@ namespace {
 Endpoint Ep(const char* s) { return Endpoint::Parse(s).value(); }
 
 TEST(FarmMessages, HelloRoundTripsAndNeedsItsIdentity) {
-  Hello h{"s2", 2, Ep("10.0.0.2:7411"), Ep("10.0.0.2:7511"), std::nullopt, 1000, 0xABCDEF, 17, 4250, false, 2};
+  Hello h{"s2", 2, Ep("10.0.0.2:7411"), Ep("10.0.0.2:7511"), std::nullopt, 1000, 0xABCDEF, 17, 4250, false, 2, 3, 120};
   auto d = Hello::Decode(h.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->instances, 3u);
+  EXPECT_EQ(d->sessions, 120u);
   ASSERT_TRUE(d.ok()) << d.error().Message();
   EXPECT_EQ(d->server, "s2");
   EXPECT_EQ(d->index, 2);
@@ -38,8 +41,22 @@ TEST(FarmMessages, BallotRoundTrips) {
 
 TEST(FarmMessages, DirectoryUpdateAndQueryRoundTrip) {
   DirectoryUpdate u{MakeVa(2, 7), "mp://headend-a/calculator/7", 1, "s2", Ep("10.0.0.2:40000"),
-                    "/run/dabs/dasp-7.sock", 4242, false};
+                    "/run/dabs/dasp-7.sock", 4242, false, "calculator", 2, 17, kVaNone, 0};
   auto d = DirectoryUpdate::Decode(u.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->app, "calculator");
+  EXPECT_EQ(d->state, 2);
+  EXPECT_EQ(d->sessions, 17u);
+  // A client's entry: its endpoint, its DASP, when it opened.
+  DirectoryUpdate c{MakeVa(2, 1030), "", 2, "s2", Ep("10.1.2.3:5000"), "", 0, false, "calculator", 0, 0,
+                    MakeVa(2, 7), 1700000000123};
+  auto dc = DirectoryUpdate::Decode(c.Encode());
+  ASSERT_TRUE(dc.ok());
+  EXPECT_EQ(dc->kind, 2);
+  EXPECT_EQ(dc->dasp_va, MakeVa(2, 7));
+  EXPECT_EQ(dc->opened_ms, 1700000000123u);
+  EXPECT_EQ(dc->udp, c.udp);
+  d = DirectoryUpdate::Decode(u.Encode());
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->va, u.va);
   EXPECT_EQ(d->uri, u.uri);

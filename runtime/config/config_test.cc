@@ -1,3 +1,4 @@
+#include <dabs/config/adopt.h>
 #include <dabs/config/consistency.h>
 #include <dabs/config/edit.h>
 #include <dabs/config/farm.h>
@@ -228,6 +229,47 @@ TEST_F(FarmDir, AStoredConfigurationComesBackWhole) {
   ASSERT_TRUE(back.ok());
   ASSERT_TRUE(back->has_value());
   EXPECT_EQ(**back, r);
+}
+
+TEST_F(FarmDir, TheFarmFileIsImportedOnceThenTheStoreRulesUntilTheFileChanges) {
+  std::ofstream(root_ / "etc" / "farm.yaml") << SpecExample();
+  auto store = store::Store::Open(root_ / "store").value();
+  auto first = AdoptFarmFile(*store, root_ / "etc" / "farm.yaml", "s1");
+  ASSERT_TRUE(first.ok()) << first.error().Message();
+  EXPECT_TRUE(first->imported);
+  EXPECT_EQ(first->records.version, 1u);
+  EXPECT_EQ(first->records.origin, "s1");
+
+  // A change made through the store (dabs-configd, dabsctl) survives a restart with the same
+  // file, even one that only differs in comments.
+  Records changed = first->records;
+  changed.values["farm.heartbeat_ms"] = "300";
+  changed.version = 2;
+  ASSERT_TRUE(SaveConfig(*store, changed, "admin").ok());
+  std::ofstream(root_ / "etc" / "farm.yaml") << "# edited comment only\n" << SpecExample();
+  auto again = AdoptFarmFile(*store, root_ / "etc" / "farm.yaml", "s1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->imported);
+  EXPECT_EQ(again->records.version, 2u);
+  EXPECT_EQ(again->records.values.at("farm.heartbeat_ms"), "300");
+
+  // An edit of the file is imported as the next version.
+  std::string text = SpecExample();
+  text.replace(text.find("heartbeat_ms: 250"), 17, "heartbeat_ms: 200");
+  std::ofstream(root_ / "etc" / "farm.yaml") << text;
+  auto edited = AdoptFarmFile(*store, root_ / "etc" / "farm.yaml", "s1");
+  ASSERT_TRUE(edited.ok());
+  EXPECT_TRUE(edited->imported);
+  EXPECT_EQ(edited->records.version, 3u);
+  EXPECT_EQ(edited->records.values.at("farm.heartbeat_ms"), "200");
+  EXPECT_EQ(StoredConfigVersion(*store).value(), 3u);
+
+  // A bad file starts nothing and leaves the store alone.
+  std::ofstream(root_ / "etc" / "farm.yaml") << "farm: {name: x, bogus: 1}\n";
+  std::vector<Problem> problems;
+  EXPECT_FALSE(AdoptFarmFile(*store, root_ / "etc" / "farm.yaml", "s1", &problems).ok());
+  EXPECT_FALSE(problems.empty());
+  EXPECT_EQ(StoredConfigVersion(*store).value(), 3u);
 }
 
 TEST(ConfigSync, RoundTripsAndTheNewestVersionWins) {

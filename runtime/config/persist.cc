@@ -21,39 +21,68 @@ Error Malformed(std::string what) { return Error{make_error_code(mp::Errc::kMalf
 
 }  // namespace
 
-Status SaveConfig(store::Store& store, const Records& records, const std::string& who) {
-  return store.Write([&](store::WriteTxn& txn) -> Status {
-    if (Status s = txn.DeleteAll(store::Database::kConfig); !s) return s;
-    for (const auto& [path, value] : records.values) {
-      if (Status s = txn.Put(store::Database::kConfig, std::string(kRecordPrefix) + path, value); !s) return s;
-    }
-    uint8_t version[8];
-    mp::PutU64(version, records.version);
-    if (Status s = txn.Put(store::Database::kConfig, kVersionKey, std::string_view(reinterpret_cast<char*>(version), 8)); !s) return s;
-    if (Status s = txn.Put(store::Database::kConfig, kOriginKey, records.origin); !s) return s;
-    auto audit = store::AppendAudit(txn, who, "configuration version " + std::to_string(records.version) +
-                                                  " from " + (records.origin.empty() ? "the farm file" : records.origin));
-    return audit ? Status::Ok() : Status(audit.error());
+Status WriteConfig(store::WriteTxn& txn, const Records& records, const std::string& who) {
+  // Only the records go: other keys (meta/file_digest) belong to whoever wrote them.
+  std::vector<std::string> old_keys;
+  Status listed = txn.ForEach(store::Database::kConfig, kRecordPrefix, [&](std::string_view key, std::string_view) {
+    old_keys.emplace_back(key);
+    return store::Visit::kContinue;
   });
+  if (!listed) return listed;
+  for (const auto& key : old_keys) {
+    if (auto d = txn.Delete(store::Database::kConfig, key); !d) return d.error();
+  }
+  for (const auto& [path, value] : records.values) {
+    if (Status s = txn.Put(store::Database::kConfig, std::string(kRecordPrefix) + path, value); !s) return s;
+  }
+  uint8_t version[8];
+  mp::PutU64(version, records.version);
+  if (Status s = txn.Put(store::Database::kConfig, kVersionKey, std::string_view(reinterpret_cast<char*>(version), 8)); !s) return s;
+  if (Status s = txn.Put(store::Database::kConfig, kOriginKey, records.origin); !s) return s;
+  auto audit = store::AppendAudit(txn, who, "configuration version " + std::to_string(records.version) +
+                                                " from " + (records.origin.empty() ? "the farm file" : records.origin));
+  return audit ? Status::Ok() : Status(audit.error());
+}
+
+Result<std::optional<Records>> ReadConfig(const store::ReadTxn& txn) {
+  auto version = txn.Get(store::Database::kConfig, kVersionKey);
+  if (!version) return version.error();
+  if (!*version) return std::optional<Records>();
+  if ((*version)->size() != 8) return Malformed("stored configuration version is damaged");
+  Records r;
+  r.version = mp::GetU64(reinterpret_cast<const uint8_t*>((*version)->data()));
+  auto origin = txn.Get(store::Database::kConfig, kOriginKey);
+  if (origin && *origin) r.origin = std::string(**origin);
+  Status each = txn.ForEach(store::Database::kConfig, kRecordPrefix, [&](std::string_view key, std::string_view value) {
+    r.values.emplace(std::string(key.substr(kRecordPrefix.size())), std::string(value));
+    return store::Visit::kContinue;
+  });
+  if (!each) return each.error();
+  return std::optional<Records>(std::move(r));
+}
+
+Status SaveConfig(store::Store& store, const Records& records, const std::string& who) {
+  return store.Write([&](store::WriteTxn& txn) { return WriteConfig(txn, records, who); });
 }
 
 Result<std::optional<Records>> LoadConfig(const store::Store& store) {
   std::optional<Records> out;
   Status s = store.Read([&](const store::ReadTxn& txn) -> Status {
+    auto r = ReadConfig(txn);
+    if (!r) return r.error();
+    out = std::move(*r);
+    return Status::Ok();
+  });
+  if (!s) return s.error();
+  return out;
+}
+
+Result<uint64_t> StoredConfigVersion(const store::Store& store) {
+  uint64_t out = 0;
+  Status s = store.Read([&](const store::ReadTxn& txn) -> Status {
     auto version = txn.Get(store::Database::kConfig, kVersionKey);
     if (!version) return version.error();
-    if (!*version) return Status::Ok();
-    if ((*version)->size() != 8) return Malformed("stored configuration version is damaged");
-    Records r;
-    r.version = mp::GetU64(reinterpret_cast<const uint8_t*>((*version)->data()));
-    auto origin = txn.Get(store::Database::kConfig, kOriginKey);
-    if (origin && *origin) r.origin = std::string(**origin);
-    Status each = txn.ForEach(store::Database::kConfig, kRecordPrefix, [&](std::string_view key, std::string_view value) {
-      r.values.emplace(std::string(key.substr(kRecordPrefix.size())), std::string(value));
-      return store::Visit::kContinue;
-    });
-    if (!each) return each;
-    out = std::move(r);
+    if (*version && (*version)->size() == 8) out = mp::GetU64(reinterpret_cast<const uint8_t*>((*version)->data()));
     return Status::Ok();
   });
   if (!s) return s.error();

@@ -35,7 +35,8 @@ std::string ToJson(const ServerRecord& r) {
   return json{{"id", r.id}, {"index", r.index}, {"lbd", r.lbd}, {"stats", r.stats}, {"config", r.config},
               {"incarnation", r.incarnation}, {"lease_ms", r.lease_ms}, {"last_heard_ms", r.last_heard_ms},
               {"joined_ms", r.joined_ms}, {"state", r.state}, {"load_x100", r.load_x100},
-              {"eligible", r.eligible}, {"config_version", r.config_version}, {"self", r.self}}
+              {"eligible", r.eligible}, {"config_version", r.config_version}, {"self", r.self},
+              {"instances", r.instances}, {"sessions", r.sessions}}
       .dump();
 }
 
@@ -55,6 +56,8 @@ Result<ServerRecord> ServerRecordFromJson(std::string_view text) {
     Get(j, "eligible", r.eligible);
     Get(j, "config_version", r.config_version);
     Get(j, "self", r.self);
+    Get(j, "instances", r.instances);
+    Get(j, "sessions", r.sessions);
   });
 }
 
@@ -97,7 +100,8 @@ Result<DaspRecord> DaspRecordFromJson(std::string_view text) {
 
 std::string ToJson(const DirectoryRecord& r) {
   return json{{"va", r.va}, {"uri", r.uri}, {"kind", r.kind}, {"server", r.server},
-              {"udp", r.udp}, {"local", r.local}, {"pid", r.pid}}
+              {"udp", r.udp}, {"local", r.local}, {"pid", r.pid}, {"app", r.app}, {"state", r.state},
+              {"sessions", r.sessions}}
       .dump();
 }
 
@@ -110,6 +114,9 @@ Result<DirectoryRecord> DirectoryRecordFromJson(std::string_view text) {
     Get(j, "udp", r.udp);
     Get(j, "local", r.local);
     Get(j, "pid", r.pid);
+    Get(j, "app", r.app);
+    Get(j, "state", r.state);
+    Get(j, "sessions", r.sessions);
   });
 }
 

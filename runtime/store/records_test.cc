@@ -14,7 +14,7 @@ TEST(Records, EveryRecordRoundTripsThroughJson) {
   EXPECT_EQ(ToJson(DaspRecordFromJson(ToJson(d)).value()), ToJson(d));
   StatsRecord st{"s1", 1, 1700, {{"cpu_pct", 12.5}, {"load", 40}}};
   EXPECT_EQ(StatsRecordFromJson(ToJson(st))->figures, st.figures);
-  DirectoryRecord dir{0x00200005, "mp://f/echo/5", 1, "s2", "10.0.0.2:40000", "/run/d.sock", 4242};
+  DirectoryRecord dir{0x00200005, "mp://f/echo/5", 1, "s2", "10.0.0.2:40000", "/run/d.sock", 4242, "echo", "ready", 3};
   EXPECT_EQ(ToJson(DirectoryRecordFromJson(ToJson(dir)).value()), ToJson(dir));
   SessionRecord se{"echo", "s2", 0x00200005, 0x00200400, "10.1.1.1:5000", 1700};
   EXPECT_EQ(ToJson(SessionRecordFromJson(ToJson(se)).value()), ToJson(se));

@@ -42,6 +42,11 @@ inline constexpr uint8_t kRemoved = 0x75;         // u8: the entry is gone
 inline constexpr uint8_t kPid = 0x25;             // u32
 inline constexpr uint8_t kLocal = 0x26;           // local socket path
 inline constexpr uint8_t kKind = 0x76;            // u8: 1 DASP instance, 2 client
+inline constexpr uint8_t kState = 0x77;           // u8 DASP state (spec 7 STATE_CHANGE values)
+inline constexpr uint8_t kSessions = 0x78;        // u32 open sessions
+inline constexpr uint8_t kDaspVa = 0x79;          // u32: a client's DASP instance
+inline constexpr uint8_t kOpenedMs = 0x7A;        // u64 Unix milliseconds a session opened
+inline constexpr uint8_t kInstances = 0x7B;       // u32 DASP instances running on a server
 }  // namespace farm_tag
 
 // HELLO (server -> LB group, every heartbeat): who the server is and its lease (seed 001).
@@ -57,6 +62,8 @@ struct Hello {
   uint32_t load_x100 = 0;
   bool eligible = true;
   uint8_t balance = 0;
+  uint32_t instances = 0;  // DASP instances running there
+  uint32_t sessions = 0;   // sessions open there
 
   std::vector<uint8_t> Encode() const;
   static Result<Hello> Decode(std::span<const uint8_t> payload);
@@ -84,16 +91,23 @@ struct Ballot {
   static Result<Ballot> Decode(std::span<const uint8_t> payload);
 };
 
-// A VA directory entry as VA_UPDATE carries it and VA_QUERY answers (spec 3).
+// A VA directory entry as VA_UPDATE carries it and VA_QUERY answers (spec 3). For a DASP
+// instance: where it listens, its state and sessions; for a client (a session): its
+// endpoint, its DASP instance and when it opened.
 struct DirectoryUpdate {
   Va va = kVaNone;
   std::string uri;       // may be empty for a client
   uint8_t kind = 1;      // 1 DASP instance, 2 client
-  std::string server;    // the server it lives on
-  Endpoint udp;
+  std::string server;    // the server it lives on (a client: the server of its DASP)
+  Endpoint udp;          // a client: its own endpoint
   std::string local;     // local socket on that server
   uint32_t pid = 0;
   bool removed = false;
+  std::string app;
+  uint8_t state = 0;     // DASP instance: spec 7 state, 0 unknown
+  uint32_t sessions = 0; // DASP instance
+  Va dasp_va = kVaNone;  // client
+  uint64_t opened_ms = 0;  // client
 
   std::vector<uint8_t> Encode() const;
   static Result<DirectoryUpdate> Decode(std::span<const uint8_t> payload);

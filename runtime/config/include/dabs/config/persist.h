@@ -13,11 +13,16 @@
 
 namespace dabs::config {
 
+// The same two inside a transaction the caller runs (with other changes of its own).
+Status WriteConfig(store::WriteTxn& txn, const Records& records, const std::string& who);
+Result<std::optional<Records>> ReadConfig(const store::ReadTxn& txn);
 // Replaces the stored configuration, in one transaction, with an audit record. Thread-safe.
 Status SaveConfig(store::Store& store, const Records& records, const std::string& who);
 // The stored configuration, or nullopt when none has been saved yet. Thread-safe.
 Result<std::optional<Records>> LoadConfig(const store::Store& store);
 
+// The stored version alone (0 when none), for daemons that poll for changes. Thread-safe.
+Result<uint64_t> StoredConfigVersion(const store::Store& store);
 // True when `candidate` should replace `current`.
 bool Supersedes(const Records& candidate, const Records& current);
 

@@ -38,6 +38,8 @@ struct ServerRecord {
   bool eligible = true;
   uint64_t config_version = 0;
   bool self = false;
+  uint32_t instances = 0;
+  uint32_t sessions = 0;
 };
 
 struct StatsRecord {
@@ -70,6 +72,9 @@ struct DirectoryRecord {
   std::string udp;
   std::string local;
   int32_t pid = 0;
+  std::string app;
+  std::string state;     // a DASP instance's: starting | ready | busy | draining | stopped | failed
+  uint32_t sessions = 0; // a DASP instance's open sessions, as last announced
 };
 
 struct SessionRecord {
