@@ -6,7 +6,9 @@ namespace dabs::mp {
 
 namespace {
 using namespace farm_tag;
-Error Malformed(std::string what) { return Error{make_error_code(Errc::kMalformed), std::move(what)}; }
+Error Malformed(std::string what) {
+  return Error{make_error_code(Errc::kMalformed), std::move(what)};
+}
 }  // namespace
 
 std::vector<uint8_t> Hello::Encode() const {
@@ -82,6 +84,7 @@ std::vector<uint8_t> Ballot::Encode() const {
   w.U32(kVotes, votes);
   w.U64(kBallotTime, ballot_time_us);
   w.U8(kHasInstance, has_instance ? 1 : 0);
+  if (abstain != Abstain::kNone) w.U8(kAbstain, static_cast<uint8_t>(abstain));
   return out;
 }
 
@@ -104,7 +107,27 @@ Result<Ballot> Ballot::Decode(std::span<const uint8_t> payload) {
   b.votes = *votes;
   b.ballot_time_us = *time;
   b.has_instance = t->U8(kHasInstance).value_or(0) != 0;
+  const uint8_t abstain = t->U8(kAbstain).value_or(0);
+  // A reason this version does not know still means "no votes".
+  b.abstain = abstain <= static_cast<uint8_t>(Abstain::kNoCapacity) ? static_cast<Abstain>(abstain)
+                                                                    : Abstain::kNotEligible;
   return b;
+}
+
+const char* AbstainName(Abstain a) {
+  switch (a) {
+    case Abstain::kNone:
+      return "";
+    case Abstain::kUnknownApp:
+      return "unknown application";
+    case Abstain::kNotEligible:
+      return "not eligible";
+    case Abstain::kLimit:
+      return "limit";
+    case Abstain::kNoCapacity:
+      return "no capacity";
+  }
+  return "not eligible";
 }
 
 std::vector<uint8_t> DirectoryUpdate::Encode() const {
@@ -171,7 +194,8 @@ std::vector<uint8_t> ServerStats::Encode() const {
   TlvWriter w(out);
   w.String(kServer, server);
   w.U16(kIndex, index);
-  for (const auto& [tag, value] : figures.values) w.U64(tag, value);
+  for (const auto& [tag, value] : figures.values)
+    w.U64(tag, value);
   return out;
 }
 

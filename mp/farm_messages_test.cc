@@ -1,14 +1,28 @@
-#include <dabs/mp/farm_messages.h>
-
 #include <gtest/gtest.h>
+
+#include <dabs/mp/farm_messages.h>
 
 namespace dabs::mp {
 namespace {
 
-Endpoint Ep(const char* s) { return Endpoint::Parse(s).value(); }
+Endpoint Ep(const char* s) {
+  return Endpoint::Parse(s).value();
+}
 
 TEST(FarmMessages, HelloRoundTripsAndNeedsItsIdentity) {
-  Hello h{"s2", 2, Ep("10.0.0.2:7411"), Ep("10.0.0.2:7511"), std::nullopt, 1000, 0xABCDEF, 17, 4250, false, 2, 3, 120};
+  Hello h{"s2",
+          2,
+          Ep("10.0.0.2:7411"),
+          Ep("10.0.0.2:7511"),
+          std::nullopt,
+          1000,
+          0xABCDEF,
+          17,
+          4250,
+          false,
+          2,
+          3,
+          120};
   auto d = Hello::Decode(h.Encode());
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->instances, 3u);
@@ -29,7 +43,8 @@ TEST(FarmMessages, HelloRoundTripsAndNeedsItsIdentity) {
 }
 
 TEST(FarmMessages, BallotRoundTrips) {
-  Ballot b{"10.1.1.1:4000/7/stb-1", "calculator", "s3", 3, 9, 1'700'000'000'123'456, true};
+  Ballot b{"10.1.1.1:4000/7/stb-1", "calculator", "s3",          3, 9,
+           1'700'000'000'123'456,   true,         Abstain::kNone};
   auto d = Ballot::Decode(b.Encode());
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->request_key, b.request_key);
@@ -37,19 +52,34 @@ TEST(FarmMessages, BallotRoundTrips) {
   EXPECT_EQ(d->votes, 9u);
   EXPECT_EQ(d->ballot_time_us, b.ballot_time_us);
   EXPECT_TRUE(d->has_instance);
+  EXPECT_EQ(d->abstain, Abstain::kNone);
+  b.votes = 0;
+  b.abstain = Abstain::kLimit;
+  EXPECT_EQ(Ballot::Decode(b.Encode())->abstain, Abstain::kLimit);
 }
 
 TEST(FarmMessages, DirectoryUpdateAndQueryRoundTrip) {
-  DirectoryUpdate u{MakeVa(2, 7), "mp://headend-a/calculator/7", 1, "s2", Ep("10.0.0.2:40000"),
-                    "/run/dabs/dasp-7.sock", 4242, false, "calculator", 2, 17, kVaNone, 0};
+  DirectoryUpdate u{MakeVa(2, 7),
+                    "mp://headend-a/calculator/7",
+                    1,
+                    "s2",
+                    Ep("10.0.0.2:40000"),
+                    "/run/dabs/dasp-7.sock",
+                    4242,
+                    false,
+                    "calculator",
+                    2,
+                    17,
+                    kVaNone,
+                    0};
   auto d = DirectoryUpdate::Decode(u.Encode());
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->app, "calculator");
   EXPECT_EQ(d->state, 2);
   EXPECT_EQ(d->sessions, 17u);
   // A client's entry: its endpoint, its DASP, when it opened.
-  DirectoryUpdate c{MakeVa(2, 1030), "", 2, "s2", Ep("10.1.2.3:5000"), "", 0, false, "calculator", 0, 0,
-                    MakeVa(2, 7), 1700000000123};
+  DirectoryUpdate c{MakeVa(2, 1030), "",           2, "s2", Ep("10.1.2.3:5000"), "",           0,
+                    false,           "calculator", 0, 0,    MakeVa(2, 7),        1700000000123};
   auto dc = DirectoryUpdate::Decode(c.Encode());
   ASSERT_TRUE(dc.ok());
   EXPECT_EQ(dc->kind, 2);

@@ -1,9 +1,9 @@
-#include <dabs/store/errc.h>
-#include <dabs/store/records.h>
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
+#include <dabs/store/errc.h>
+#include <dabs/store/records.h>
 
 namespace dabs::store {
 
@@ -14,7 +14,9 @@ using nlohmann::json;
 template <typename T>
 Result<T> Parse(std::string_view text, const char* what, void (*fill)(const json&, T&)) {
   json j = json::parse(text, nullptr, false);
-  if (!j.is_object()) return Error{make_error_code(Errc::kCorrupted), std::string(what) + " record is not a JSON object"};
+  if (!j.is_object())
+    return Error{make_error_code(Errc::kCorrupted),
+                 std::string(what) + " record is not a JSON object"};
   T r;
   try {
     fill(j, r);
@@ -32,11 +34,22 @@ void Get(const json& j, const char* key, T& out) {
 }  // namespace
 
 std::string ToJson(const ServerRecord& r) {
-  return json{{"id", r.id}, {"index", r.index}, {"lbd", r.lbd}, {"stats", r.stats}, {"config", r.config},
-              {"incarnation", r.incarnation}, {"lease_ms", r.lease_ms}, {"last_heard_ms", r.last_heard_ms},
-              {"joined_ms", r.joined_ms}, {"state", r.state}, {"load_x100", r.load_x100},
-              {"eligible", r.eligible}, {"config_version", r.config_version}, {"self", r.self},
-              {"instances", r.instances}, {"sessions", r.sessions}}
+  return json{{"id", r.id},
+              {"index", r.index},
+              {"lbd", r.lbd},
+              {"stats", r.stats},
+              {"config", r.config},
+              {"incarnation", r.incarnation},
+              {"lease_ms", r.lease_ms},
+              {"last_heard_ms", r.last_heard_ms},
+              {"joined_ms", r.joined_ms},
+              {"state", r.state},
+              {"load_x100", r.load_x100},
+              {"eligible", r.eligible},
+              {"config_version", r.config_version},
+              {"self", r.self},
+              {"instances", r.instances},
+              {"sessions", r.sessions}}
       .dump();
 }
 
@@ -62,7 +75,11 @@ Result<ServerRecord> ServerRecordFromJson(std::string_view text) {
 }
 
 std::string ToJson(const StatsRecord& r) {
-  return json{{"server", r.server}, {"index", r.index}, {"sampled_ms", r.sampled_ms}, {"figures", r.figures}}.dump();
+  return json{{"server", r.server},
+              {"index", r.index},
+              {"sampled_ms", r.sampled_ms},
+              {"figures", r.figures}}
+      .dump();
 }
 
 Result<StatsRecord> StatsRecordFromJson(std::string_view text) {
@@ -75,9 +92,18 @@ Result<StatsRecord> StatsRecordFromJson(std::string_view text) {
 }
 
 std::string ToJson(const DaspRecord& r) {
-  return json{{"va", r.va}, {"uri", r.uri}, {"app", r.app}, {"server", r.server}, {"pid", r.pid},
-              {"state", r.state}, {"sessions", r.sessions}, {"udp", r.udp}, {"control", r.control},
-              {"started_ms", r.started_ms}, {"restarts", r.restarts}, {"process", r.process}}
+  return json{{"va", r.va},
+              {"uri", r.uri},
+              {"app", r.app},
+              {"server", r.server},
+              {"pid", r.pid},
+              {"state", r.state},
+              {"sessions", r.sessions},
+              {"udp", r.udp},
+              {"control", r.control},
+              {"started_ms", r.started_ms},
+              {"restarts", r.restarts},
+              {"process", r.process}}
       .dump();
 }
 
@@ -99,9 +125,9 @@ Result<DaspRecord> DaspRecordFromJson(std::string_view text) {
 }
 
 std::string ToJson(const DirectoryRecord& r) {
-  return json{{"va", r.va}, {"uri", r.uri}, {"kind", r.kind}, {"server", r.server},
-              {"udp", r.udp}, {"local", r.local}, {"pid", r.pid}, {"app", r.app}, {"state", r.state},
-              {"sessions", r.sessions}}
+  return json{{"va", r.va},       {"uri", r.uri},          {"kind", r.kind}, {"server", r.server},
+              {"udp", r.udp},     {"local", r.local},      {"pid", r.pid},   {"app", r.app},
+              {"state", r.state}, {"sessions", r.sessions}}
       .dump();
 }
 
@@ -121,8 +147,12 @@ Result<DirectoryRecord> DirectoryRecordFromJson(std::string_view text) {
 }
 
 std::string ToJson(const SessionRecord& r) {
-  return json{{"app", r.app}, {"server", r.server}, {"dasp_va", r.dasp_va}, {"client_va", r.client_va},
-              {"client_endpoint", r.client_endpoint}, {"opened_ms", r.opened_ms}}
+  return json{{"app", r.app},
+              {"server", r.server},
+              {"dasp_va", r.dasp_va},
+              {"client_va", r.client_va},
+              {"client_endpoint", r.client_endpoint},
+              {"opened_ms", r.opened_ms}}
       .dump();
 }
 
@@ -145,8 +175,50 @@ std::string VaKey(uint32_t va) {
 
 std::string HistoryKey(const std::string& server, int64_t ms) {
   std::string key = "history/" + server + "/";
-  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((static_cast<uint64_t>(ms) >> shift) & 0xFF));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    key.push_back(static_cast<char>((static_cast<uint64_t>(ms) >> shift) & 0xFF));
   return key;
+}
+
+std::string ToJson(const DecisionRecord& r) {
+  json ballots = json::array();
+  for (const auto& b : r.ballots) {
+    ballots.push_back({{"server", b.server},
+                       {"index", b.index},
+                       {"votes", b.votes},
+                       {"ballot_time_us", b.ballot_time_us},
+                       {"has_instance", b.has_instance},
+                       {"abstain", b.abstain}});
+  }
+  return json{{"request_key", r.request_key}, {"app", r.app},
+              {"decided_ms", r.decided_ms},   {"waited_us", r.waited_us},
+              {"all_voted", r.all_voted},     {"winner", r.winner},
+              {"outcome", r.outcome},         {"ballots", ballots}}
+      .dump();
+}
+
+Result<DecisionRecord> DecisionRecordFromJson(std::string_view text) {
+  return Parse<DecisionRecord>(text, "decision", [](const json& j, DecisionRecord& r) {
+    Get(j, "request_key", r.request_key);
+    Get(j, "app", r.app);
+    Get(j, "decided_ms", r.decided_ms);
+    Get(j, "waited_us", r.waited_us);
+    Get(j, "all_voted", r.all_voted);
+    Get(j, "winner", r.winner);
+    Get(j, "outcome", r.outcome);
+    if (auto it = j.find("ballots"); it != j.end() && it->is_array()) {
+      for (const auto& b : *it) {
+        BallotRecord br;
+        Get(b, "server", br.server);
+        Get(b, "index", br.index);
+        Get(b, "votes", br.votes);
+        Get(b, "ballot_time_us", br.ballot_time_us);
+        Get(b, "has_instance", br.has_instance);
+        Get(b, "abstain", br.abstain);
+        r.ballots.push_back(std::move(br));
+      }
+    }
+  });
 }
 
 }  // namespace dabs::store

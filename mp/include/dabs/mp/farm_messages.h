@@ -47,6 +47,7 @@ inline constexpr uint8_t kSessions = 0x78;        // u32 open sessions
 inline constexpr uint8_t kDaspVa = 0x79;          // u32: a client's DASP instance
 inline constexpr uint8_t kOpenedMs = 0x7A;        // u64 Unix milliseconds a session opened
 inline constexpr uint8_t kInstances = 0x7B;       // u32 DASP instances running on a server
+inline constexpr uint8_t kAbstain = 0x7C;         // u8 Abstain: why a ballot carries no votes
 }  // namespace farm_tag
 
 // HELLO (server -> LB group, every heartbeat): who the server is and its lease (seed 001).
@@ -77,6 +78,17 @@ struct Leave {
   static Result<Leave> Decode(std::span<const uint8_t> payload);
 };
 
+// Why a server casts no votes. Every live server answers every request, eligible or not,
+// so that a decision need not wait for the ballot window (decisions.md).
+enum class Abstain : uint8_t {
+  kNone = 0,
+  kUnknownApp = 1,   // the application is not configured
+  kNotEligible = 2,  // below minimums, latency high, a source, not in the sub-group, draining
+  kLimit = 3,        // a farm or instance limit leaves no room (seed 003)
+  kNoCapacity = 4,   // no available instance and none may be started here
+};
+const char* AbstainName(Abstain a);
+
 // BALLOT (LB -> LB group): a server's votes for taking a session (DESIGN.md section 3).
 struct Ballot {
   std::string request_key;  // identifies the OPEN_SESSION: client endpoint, transaction, id
@@ -86,6 +98,7 @@ struct Ballot {
   uint32_t votes = 0;
   uint64_t ballot_time_us = 0;
   bool has_instance = false;
+  Abstain abstain = Abstain::kNone;  // with votes == 0
 
   std::vector<uint8_t> Encode() const;
   static Result<Ballot> Decode(std::span<const uint8_t> payload);
@@ -96,17 +109,17 @@ struct Ballot {
 // endpoint, its DASP instance and when it opened.
 struct DirectoryUpdate {
   Va va = kVaNone;
-  std::string uri;       // may be empty for a client
-  uint8_t kind = 1;      // 1 DASP instance, 2 client
-  std::string server;    // the server it lives on (a client: the server of its DASP)
-  Endpoint udp;          // a client: its own endpoint
-  std::string local;     // local socket on that server
+  std::string uri;     // may be empty for a client
+  uint8_t kind = 1;    // 1 DASP instance, 2 client
+  std::string server;  // the server it lives on (a client: the server of its DASP)
+  Endpoint udp;        // a client: its own endpoint
+  std::string local;   // local socket on that server
   uint32_t pid = 0;
   bool removed = false;
   std::string app;
-  uint8_t state = 0;     // DASP instance: spec 7 state, 0 unknown
-  uint32_t sessions = 0; // DASP instance
-  Va dasp_va = kVaNone;  // client
+  uint8_t state = 0;       // DASP instance: spec 7 state, 0 unknown
+  uint32_t sessions = 0;   // DASP instance
+  Va dasp_va = kVaNone;    // client
   uint64_t opened_ms = 0;  // client
 
   std::vector<uint8_t> Encode() const;
@@ -127,16 +140,16 @@ namespace server_stat {
 inline constexpr uint8_t kCpuPctX100 = 0x80;
 inline constexpr uint8_t kMemoryPctX100 = 0x81;
 inline constexpr uint8_t kNetPctX100 = 0x82;
-inline constexpr uint8_t kLoadX100 = 0x83;          // smoothed load score
+inline constexpr uint8_t kLoadX100 = 0x83;  // smoothed load score
 inline constexpr uint8_t kLatencyP99Ms = 0x84;
 inline constexpr uint8_t kFreeMemoryMb = 0x85;
 inline constexpr uint8_t kFreeDiskMb = 0x86;
 inline constexpr uint8_t kFreeCpuPctX100 = 0x87;
 inline constexpr uint8_t kInstances = 0x88;
 inline constexpr uint8_t kSessions = 0x89;
-inline constexpr uint8_t kBelowMinimums = 0x8A;     // bits: 1 cpu, 2 memory, 4 disk
-inline constexpr uint8_t kLatencyHigh = 0x8B;       // 1 over high water (until under low)
-inline constexpr uint8_t kSampledAtMs = 0x8C;       // Unix milliseconds
+inline constexpr uint8_t kBelowMinimums = 0x8A;  // bits: 1 cpu, 2 memory, 4 disk
+inline constexpr uint8_t kLatencyHigh = 0x8B;    // 1 over high water (until under low)
+inline constexpr uint8_t kSampledAtMs = 0x8C;    // Unix milliseconds
 inline constexpr uint8_t kCpuCores = 0x8D;
 inline constexpr uint8_t kMemoryTotalMb = 0x8E;
 inline constexpr uint8_t kRawLoadX100 = 0x8F;

@@ -16,19 +16,20 @@ enum class Database : unsigned {
   kDirectory = 4,   // applications, VAs and where they run
   kLimits = 5,      // farm-wide and per-instance limits and their running totals
   kAudit = 6,       // who changed what, in order (see audit.h)
+  kPlacement = 7,   // recent placement decisions with their ballots (dabs-lbd, a ring)
 };
 
-inline constexpr size_t kDatabaseCount = 7;
+inline constexpr size_t kDatabaseCount = 8;
 
 inline constexpr std::array<Database, kDatabaseCount> kAllDatabases = {
     Database::kConfig,    Database::kServers, Database::kStatistics, Database::kDasps,
-    Database::kDirectory, Database::kLimits,  Database::kAudit};
+    Database::kDirectory, Database::kLimits,  Database::kAudit,      Database::kPlacement};
 
 // The LMDB name of a database ("config", "servers", ...). These names are part of the
 // on-disk format: renaming one is a schema change.
 constexpr std::string_view DatabaseName(Database db) {
   constexpr std::array<std::string_view, kDatabaseCount> kNames = {
-      "config", "servers", "statistics", "dasps", "directory", "limits", "audit"};
+      "config", "servers", "statistics", "dasps", "directory", "limits", "audit", "placement"};
   const auto i = static_cast<size_t>(db);
   return i < kNames.size() ? kNames[i] : std::string_view("unknown");
 }

@@ -12,12 +12,14 @@
 //               "next_counter"                        u32 text: this server's next VA counter
 //   limits      "sessions/<app>"                      u64 text: this server's open sessions
 //               "instances/<app>"                     u64 text: this server's instances
+//   placement   "<u64 be sequence>"                   DecisionRecord (dabs-lbd, the last 1,000)
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <dabs/mp/result.h>
 
@@ -26,9 +28,9 @@ namespace dabs::store {
 struct ServerRecord {
   std::string id;
   uint16_t index = 0;
-  std::string lbd;      // endpoint text
-  std::string stats;    // endpoint text, may be empty
-  std::string config;   // endpoint text, may be empty
+  std::string lbd;     // endpoint text
+  std::string stats;   // endpoint text, may be empty
+  std::string config;  // endpoint text, may be empty
   uint64_t incarnation = 0;
   uint32_t lease_ms = 0;
   int64_t last_heard_ms = 0;  // Unix milliseconds
@@ -73,8 +75,8 @@ struct DirectoryRecord {
   std::string local;
   int32_t pid = 0;
   std::string app;
-  std::string state;     // a DASP instance's: starting | ready | busy | draining | stopped | failed
-  uint32_t sessions = 0; // a DASP instance's open sessions, as last announced
+  std::string state;  // a DASP instance's: starting | ready | busy | draining | stopped | failed
+  uint32_t sessions = 0;  // a DASP instance's open sessions, as last announced
 };
 
 struct SessionRecord {
@@ -86,17 +88,41 @@ struct SessionRecord {
   int64_t opened_ms = 0;
 };
 
+// One BALLOT as a server saw it.
+struct BallotRecord {
+  std::string server;
+  uint16_t index = 0;
+  uint32_t votes = 0;
+  uint64_t ballot_time_us = 0;
+  bool has_instance = false;
+  std::string abstain;  // why a server cast no votes ("" when it voted)
+};
+
+// A placement decision as this server reached it: the ballots it saw and who won.
+struct DecisionRecord {
+  std::string request_key;
+  std::string app;
+  int64_t decided_ms = 0;  // Unix milliseconds
+  uint32_t waited_us = 0;  // from the first sight of the request to the decision
+  bool all_voted = false;  // every live member voted (else the ballot window ran out)
+  std::string winner;      // empty when nobody could take it
+  std::string outcome;     // "placed", "no capacity", "unknown application", "limit"
+  std::vector<BallotRecord> ballots;
+};
+
 // JSON text of a record, and back (kCorrupted-style errors name what is wrong).
 std::string ToJson(const ServerRecord& r);
 std::string ToJson(const StatsRecord& r);
 std::string ToJson(const DaspRecord& r);
 std::string ToJson(const DirectoryRecord& r);
 std::string ToJson(const SessionRecord& r);
+std::string ToJson(const DecisionRecord& r);
 Result<ServerRecord> ServerRecordFromJson(std::string_view text);
 Result<StatsRecord> StatsRecordFromJson(std::string_view text);
 Result<DaspRecord> DaspRecordFromJson(std::string_view text);
 Result<DirectoryRecord> DirectoryRecordFromJson(std::string_view text);
 Result<SessionRecord> SessionRecordFromJson(std::string_view text);
+Result<DecisionRecord> DecisionRecordFromJson(std::string_view text);
 
 // "0x00100005"
 std::string VaKey(uint32_t va);
