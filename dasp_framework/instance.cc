@@ -149,6 +149,16 @@ void Instance::Impl::SetBusy(mp::StateReason reason, bool on, std::string detail
   ReportState(next, reason, {}, std::move(detail));
 }
 
+void Instance::Impl::ReportSessionClosed(mp::Va client_va, size_t sessions_left) {
+  mp::StateChange change;
+  change.state = state.load();
+  change.va = config.va;
+  change.reason = mp::StateReason::kSessionClosed;
+  change.sessions = static_cast<uint32_t>(sessions_left);
+  change.client_va = client_va;
+  SendToLbd(mp::wire::kStateChange, change.Encode());
+}
+
 void Instance::Impl::ReportError(uint16_t error, std::string text) {
   ++errors;
   spdlog::warn("{} {}: error {}: {}", config.app, mp::FormatVa(config.va), error, text);
@@ -248,10 +258,11 @@ void Instance::Impl::Shutdown(ShutdownMode mode, std::function<void()> done) {
     shutting_down = true;
   }
   // The waits below must not hold an I/O thread: the node needs one for the clients' ACKs.
-  std::thread([self = shared_from_this(), mode, done = std::move(done)] {
+  // Joined by ~Instance: the thread must not outlive the io_context it posts to.
+  shutdown_thread = std::thread([self = shared_from_this(), mode, done = std::move(done)] {
     self->FinishShutdown(mode);
     if (done) boost::asio::post(self->io, done);
-  }).detach();
+  });
 }
 
 void Instance::Impl::FinishShutdown(ShutdownMode mode) {
@@ -320,9 +331,16 @@ Result<std::unique_ptr<Instance>> Instance::Create(boost::asio::io_context& io, 
 }
 
 Instance::~Instance() {
+  if (impl_->shutdown_thread.joinable()) {
+    if (impl_->shutdown_thread.get_id() == std::this_thread::get_id()) {
+      impl_->shutdown_thread.detach();  // destroyed from its own `done`: it ends by itself
+    } else {
+      impl_->shutdown_thread.join();
+    }
+  }
   if (!impl_->stopped) {
     impl_->stopped = true;
-    impl_->dispatcher->Stop();
+    if (impl_->dispatcher) impl_->dispatcher->Stop();  // null when Create failed
     impl_->housekeeping.cancel();
     if (impl_->node) impl_->node->Stop();
   }

@@ -5,6 +5,7 @@
 #include <bitset>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include <boost/asio/steady_timer.hpp>
@@ -68,6 +69,8 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   void SendToLbd(uint16_t command, std::vector<uint8_t> payload);
   void SendStarted(mp::Duration timeout);
   void ReportError(uint16_t error, std::string text);
+  // A session ended: STATE_CHANGE with the state unchanged, kSessionClosed and its client.
+  void ReportSessionClosed(mp::Va client_va, size_t sessions_left);
   void Housekeeping();
   mp::Statistics Snapshot();
   void RunControl(std::function<void()> task);
@@ -140,6 +143,7 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   std::chrono::steady_clock::time_point last_tick;
   bool shutting_down = false;
   std::atomic<bool> stopped{false};
+  std::thread shutdown_thread;  // runs FinishShutdown; joined by ~Instance
   std::function<void()> on_stopped;  // when a SHUTDOWN from dabs-lbd has run its course
 };
 

@@ -57,7 +57,9 @@ void AddOptions(CLI::App& app, Args& a) {
   app.add_option("--initial-rto-ms", a.initial_rto_ms, "mp.initial_rto_ms")->capture_default_str();
   app.add_option("--max-message-bytes", a.max_message_bytes, "mp.max_message_bytes")->capture_default_str();
   app.add_option("--shutdown-timeout-ms", a.shutdown_timeout_ms, "Bound of a clean shutdown")->capture_default_str();
-  app.add_option("--log-level", a.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-level", a.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
 }
 
 Result<InstanceConfig> BaseConfig(const Args& a, const std::string& app) {
@@ -188,14 +190,8 @@ int RunDasp(int argc, char** argv, const std::string& app_name, const ServerFact
     (*instance)->OnStopped(on_stopped);
     instances.push_back(std::move(*instance));
   }
-  for (auto& i : instances) {
-    i->Start();
-    // Scripts and tests read where each instance listens.
-    std::printf("listening %s %s\n", i->udp_endpoint().ToString().c_str(), mp::FormatVa(i->va()).c_str());
-  }
-  std::fflush(stdout);
-
-  // SIGTERM / SIGINT: a clean shutdown; a second signal: an emergency one.
+  // SIGTERM / SIGINT: a clean shutdown; a second signal: an emergency one. Caught before the
+  // "listening" lines, so a script that signals as soon as it reads them is obeyed.
   boost::asio::signal_set signals(io.io(), SIGINT, SIGTERM);
   int signals_seen = 0;
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int) {
@@ -207,6 +203,12 @@ int RunDasp(int argc, char** argv, const std::string& app_name, const ServerFact
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+  for (auto& i : instances) {
+    i->Start();
+    // Scripts and tests read where each instance listens.
+    std::printf("listening %s %s\n", i->udp_endpoint().ToString().c_str(), mp::FormatVa(i->va()).c_str());
+  }
+  std::fflush(stdout);
   {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return stopped >= instances.size(); });

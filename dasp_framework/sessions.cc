@@ -30,6 +30,13 @@ mp::Errc CodeOf(const Error& e) {
 void Instance::Impl::OnNodeMessage(mp::Message&& m) {
   using namespace mp::wire;
   if (m.header.command >= kFirstApplicationCommand) return HandleApplication(std::move(m));
+  // The runtime's commands come from dabs-lbd and dabs-statd over the local socket only: a
+  // set-top must not stop an instance, hand it clients or read its figures (spec 7).
+  const bool runtime_command = m.header.command == kAddClient || m.header.command == kShutdown ||
+                               m.header.command == kGetStatistics;
+  if (runtime_command && m.peer.kind() != mp::TransportKind::kLocal) {
+    return node->Nak(m, mp::Errc::kUnknownCommand, "taken from this server's runtime only");
+  }
   switch (m.header.command) {
     case kOpenSession: return HandleOpen(m);
     case kAddClient: return HandleAddClient(m);
@@ -282,14 +289,20 @@ void Instance::Impl::CloseSession(const std::shared_ptr<SessionImpl>& s, bool te
 }
 
 void Instance::Impl::DropSession(const std::shared_ptr<SessionImpl>& s) {
-  std::lock_guard lock(sessions_mu);
-  auto it = sessions.find(SessionKey{s->client, s->id});
-  if (it == sessions.end() || it->second != s) return;
-  sessions.erase(it);
-  if (auto used = used_ids.find(s->client); used != used_ids.end()) {
-    used->second.reset(s->id);
-    if (used->second.none()) used_ids.erase(used);
+  size_t left = 0;
+  {
+    std::lock_guard lock(sessions_mu);
+    auto it = sessions.find(SessionKey{s->client, s->id});
+    if (it == sessions.end() || it->second != s) return;
+    sessions.erase(it);
+    if (auto used = used_ids.find(s->client); used != used_ids.end()) {
+      used->second.reset(s->id);
+      if (used->second.none()) used_ids.erase(used);
+    }
+    left = sessions.size();
   }
+  // dabs-lbd keeps the farm's sessions and running totals (DESIGN.md section 5).
+  if (!config.standalone) ReportSessionClosed(s->client_va, left);
 }
 
 std::shared_ptr<SessionImpl> Instance::Impl::Find(const mp::Endpoint& client, uint8_t id) {

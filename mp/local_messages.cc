@@ -74,6 +74,7 @@ const char* StateReasonName(StateReason r) {
     case StateReason::kShutdown: return "shutdown";
     case StateReason::kThreshold: return "threshold";
     case StateReason::kSessionsFull: return "sessions_full";
+    case StateReason::kSessionClosed: return "session_closed";
   }
   return "unknown";
 }
@@ -98,6 +99,7 @@ std::vector<uint8_t> StateChange::Encode() const {
   if (!resource_type.empty()) w.String(local_tag::kResourceType, resource_type);
   if (!detail.empty()) w.String(local_tag::kDetail, detail.substr(0, 400));
   if (sessions) w.U32(local_tag::kSessions, *sessions);
+  if (client_va != kVaNone) w.U32(local_tag::kClientVa, client_va);
   return out;
 }
 
@@ -112,6 +114,7 @@ Result<StateChange> StateChange::Decode(std::span<const uint8_t> payload) {
   if (auto r = t->String(local_tag::kResourceType)) s.resource_type = std::string(*r);
   if (auto d = t->String(local_tag::kDetail)) s.detail = std::string(*d);
   s.sessions = t->U32(local_tag::kSessions);
+  s.client_va = t->U32(local_tag::kClientVa).value_or(kVaNone);
   return s;
 }
 

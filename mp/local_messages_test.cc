@@ -61,6 +61,11 @@ TEST(StateChange, FirstByteIsTheStateOfSpec7AndTheRestIsOptional) {
   EXPECT_EQ(d->resource_type, "disk");
   EXPECT_EQ(d->detail, s.detail);
   EXPECT_EQ(d->sessions, 12u);
+  EXPECT_EQ(d->client_va, kVaNone);
+  // A session's end names its client.
+  s.reason = StateReason::kSessionClosed;
+  s.client_va = MakeVa(1, 2000);
+  EXPECT_EQ(StateChange::Decode(s.Encode())->client_va, MakeVa(1, 2000));
   // A bare spec-7 payload (one byte) decodes too.
   auto bare = StateChange::Decode(std::vector<uint8_t>{2});
   ASSERT_TRUE(bare.ok());

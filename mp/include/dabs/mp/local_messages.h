@@ -32,6 +32,7 @@ inline constexpr uint8_t kReason = 0x30;          // u8, StateReason
 inline constexpr uint8_t kResourceType = 0x31;    // string
 inline constexpr uint8_t kDetail = 0x32;          // string
 inline constexpr uint8_t kSessions = 0x33;        // u32
+inline constexpr uint8_t kClientVa = 0x34;        // u32, the client a session report is about
 }  // namespace local_tag
 
 // ADD_CLIENT (dabs-lbd -> DASP): a client's OPEN_SESSION handed to an instance (spec 4).
@@ -70,6 +71,7 @@ enum class StateReason : uint8_t {
   kShutdown = 6,         // clean or emergency shutdown
   kThreshold = 7,        // a configured statistic threshold is near
   kSessionsFull = 8,     // no room for another session
+  kSessionClosed = 9,    // a session ended (the client VA says which); the state is unchanged
 };
 const char* StateReasonName(StateReason r);
 
@@ -81,6 +83,7 @@ struct StateChange {
   std::string resource_type;  // for kLockTimeout: the resource the new instance should have
   std::string detail;
   std::optional<uint32_t> sessions;
+  Va client_va = kVaNone;  // for kSessionClosed
 
   std::vector<uint8_t> Encode() const;
   static Result<StateChange> Decode(std::span<const uint8_t> payload);
