@@ -104,7 +104,7 @@ void Engine::Impl::CloseSession(const Endpoint& e, uint8_t id) {
     for (auto& q : *session->queue) {
       --peer->pending;
       completions.emplace_back(std::move(q->done),
-                               SendResult{Errc::kSessionClosed, std::nullopt, q->client_id, 0});
+                               SendResult{Errc::kSessionClosed, std::nullopt, q->client_id, 0, {}});
     }
   }
 }
@@ -223,7 +223,8 @@ void Engine::Impl::SweepPeers(TimePoint now) {
 
 // ---------------------------------------------------------------------------- completion
 
-void Engine::Impl::Finish(uint64_t id, std::error_code ec, std::optional<Message> reply) {
+void Engine::Impl::Finish(uint64_t id, std::error_code ec, std::optional<Message> reply,
+                          std::string text) {
   auto it = pending.find(id);
   assert(it != pending.end());
   std::unique_ptr<Pending> p = std::move(it->second);
@@ -245,8 +246,8 @@ void Engine::Impl::Finish(uint64_t id, std::error_code ec, std::optional<Message
   }
   if (ec) ++stats.send_failures;
   if (p->done) {
-    completions.emplace_back(std::move(p->done),
-                             SendResult{ec, std::move(reply), p->client_id, p->transmissions});
+    completions.emplace_back(std::move(p->done), SendResult{ec, std::move(reply), p->client_id,
+                                                            p->transmissions, std::move(text)});
   }
 }
 
@@ -301,9 +302,8 @@ void Engine::Impl::RecordCompletion(Peer& peer, Session& s, const Pending& p,
 }
 
 void Engine::Impl::Fail(Pending& p, Errc error, std::string text, bool report) {
-  ErrorReport r{error,     p.peer->endpoint, p.session,      p.transaction,
-                p.command, p.is_reply,       std::move(text)};
-  Finish(p.id, error);  // p is gone from here on
+  ErrorReport r{error, p.peer->endpoint, p.session, p.transaction, p.command, p.is_reply, text};
+  Finish(p.id, error, std::nullopt, std::move(text));  // p is gone from here on
   if (report) handler.OnErrorReport(r);
 }
 
@@ -382,7 +382,7 @@ void Engine::FailAll(Errc error) {
       if (peer) --peer->pending;
       if (q->peer && !peer) --q->peer->pending;
       m.completions.emplace_back(std::move(q->done),
-                                 SendResult{error, std::nullopt, q->client_id, 0});
+                                 SendResult{error, std::nullopt, q->client_id, 0, {}});
     }
     s.queue.reset();
   };

@@ -123,7 +123,8 @@ class Engine::Impl {
   std::optional<TimePoint> NextDeadline();
   void Arm(Pending& p, TimePoint deadline);
   // Removes a pending send and queues its callback; the session's queue moves on.
-  void Finish(uint64_t id, std::error_code ec, std::optional<Message> reply = std::nullopt);
+  void Finish(uint64_t id, std::error_code ec, std::optional<Message> reply = std::nullopt,
+              std::string text = {});
   // Finishes with an error; `report` also raises an ErrorReport (spec 2: give-ups).
   void Fail(Pending& p, Errc error, std::string text, bool report = true);
   void RunCompletions();

@@ -37,7 +37,8 @@ void Engine::Impl::Send(const Endpoint& ep, uint8_t session, uint16_t command, V
                         SendCallback done) {
   auto fail = [&](Errc e) {
     ++stats.send_failures;
-    completions.emplace_back(std::move(done), SendResult{e, std::nullopt, options.client_id, 0});
+    completions.emplace_back(std::move(done),
+                             SendResult{e, std::nullopt, options.client_id, 0, {}});
   };
   const bool group = ep.IsMulticast();
   if (payload.size() > config.reassembly.max_message_bytes) return fail(Errc::kMessageTooLarge);
@@ -97,7 +98,7 @@ void Engine::Impl::Launch(Session& s, std::unique_ptr<Pending> p) {
     TransmitAll(ref);
     --ref.peer->pending;
     completions.emplace_back(std::move(ref.done),
-                             SendResult{{}, std::nullopt, ref.client_id, ref.transmissions});
+                             SendResult{{}, std::nullopt, ref.client_id, ref.transmissions, {}});
     return;
   }
   s.unfinished.set(ref.transaction);

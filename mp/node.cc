@@ -392,7 +392,7 @@ Result<Message> Node::SendSync(const Endpoint& peer, uint8_t session, uint16_t c
     }
   }
   SendResult r = waiter->Wait();
-  if (r.error) return Error{r.error, {}};
+  if (r.error) return Error{r.error, std::move(r.text)};
   if (r.reply) return std::move(*r.reply);
   return Message{};
 }

@@ -102,6 +102,20 @@ TEST_F(NodeTest, GroupRequestReachesEveryMemberAndOneReplyAnswersIt) {
   EXPECT_EQ(m1->Stats().engine.acks_sent + m2->Stats().engine.acks_sent, 0u);  // not ACKed
 }
 
+TEST_F(NodeTest, ANaksTextReachesTheSender) {
+  // A refusal explains itself: the NAK's text is the error's detail (dabsctl prints it).
+  auto holder = std::make_shared<Node*>(nullptr);
+  NodeCallbacks cb;
+  cb.on_message = [holder](Message&& m) { (*holder)->Nak(m, Errc::kNoCapacity, "no room on s1"); };
+  auto server = Node::Create(threads.io(), Udp(), cb).value();
+  *holder = server.get();
+  auto client = Node::Create(threads.io(), Udp(), {}).value();
+  auto reply = client->SendSync(*server->udp_endpoint(), 0, wire::kPing, 0, {});
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().code, make_error_code(Errc::kNoCapacity));
+  EXPECT_EQ(reply.error().detail, "no room on s1");
+}
+
 TEST_F(NodeTest, LocalSocketsCarryMessagesWithoutAcks) {
   NodeConfig sc, cc;
   sc.local_path = TempPath("server.sock");

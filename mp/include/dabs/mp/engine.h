@@ -73,6 +73,7 @@ struct SendResult {
   std::optional<Message> reply;  // when a reply came
   uint64_t client_id = 0;
   int transmissions = 0;
+  std::string text;  // why it failed: the NAK's text, or what the engine saw
 };
 using SendCallback = std::function<void(SendResult&&)>;
 
