@@ -156,7 +156,8 @@ int main(int argc, char** argv) {
   app.add_option("--state-dir", a.state_dir, "The server's state directory (store, sockets)")
       ->required();
   app.add_option("--address", a.address,
-                 "This server's address (multicast interface); default: its servers: entry, else farm.interface");
+                 "This server's address (multicast interface); default: its servers: entry, else "
+                 "farm.interface");
   app.add_option("--log-level", a.log_level, "trace, debug, info, warn, error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
