@@ -21,13 +21,18 @@ namespace dabs::testing {
 
 class Subprocess {
  public:
-  // Starts argv[0] (a path) with its stdout on a pipe; stderr is inherited.
-  explicit Subprocess(const std::vector<std::string>& argv) {
+  // Starts argv[0] (a path) with its stdout on a pipe; stderr is inherited, or appended to
+  // `stderr_path` when one is given.
+  explicit Subprocess(const std::vector<std::string>& argv, const std::string& stderr_path = {}) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return;
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    if (!stderr_path.empty()) {
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                       O_WRONLY | O_CREAT | O_APPEND, 0644);
+    }
     std::vector<char*> args;
     for (const auto& a : argv)
       args.push_back(const_cast<char*>(a.c_str()));
@@ -74,6 +79,19 @@ class Subprocess {
 
   void Signal(int sig) {
     if (running()) ::kill(pid_, sig);
+  }
+  // Reaps the child if it ends within `limit`; its exit status as waitpid gives it.
+  std::optional<int> WaitFor(std::chrono::milliseconds limit) {
+    if (pid_ <= 0 || exited_) return status_;
+    const auto end = std::chrono::steady_clock::now() + limit;
+    do {
+      if (::waitpid(pid_, &status_, WNOHANG) == pid_) {
+        exited_ = true;
+        return status_;
+      }
+      ::usleep(10'000);
+    } while (std::chrono::steady_clock::now() < end);
+    return std::nullopt;
   }
   // Reaps the child; its exit status as waitpid gives it.
   int Wait() {

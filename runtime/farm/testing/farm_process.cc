@@ -2,25 +2,16 @@
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <dabs/mp/errc.h>
 #include <dabs/mp/wire.h>
-
-extern char** environ;
 
 namespace dabs::farm::testing {
 
@@ -32,40 +23,13 @@ Error Failed(const std::string& what) {
   return Error{make_error_code(mp::Errc::kTransportError), what};
 }
 
-Result<pid_t> SpawnWith(const std::vector<std::string>& argv, int stdout_fd,
-                        const fs::path& output) {
-  posix_spawn_file_actions_t actions;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (stdout_fd >= 0) {
-    ::posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
-  } else {
-    ::posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                       0644);
-  }
-  ::posix_spawn_file_actions_addopen(&actions, 2, output.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-  std::vector<char*> args;
-  for (const auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  ::posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return Failed("cannot start " + argv[0] + ": " + std::strerror(rc));
-  return pid;
-}
-
-// Waits for `pid` up to `limit`; true with its status if it ended.
-bool WaitFor(pid_t pid, std::chrono::milliseconds limit, int& status) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return true;
-    if (r < 0 && errno != EINTR) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+// Stops `p`: `sig`, then SIGKILL after `grace`. The exit status as a number.
+int StopProcess(dabs::testing::Subprocess& p, int sig, std::chrono::seconds grace) {
+  if (!p.started()) return 0;
+  p.Signal(sig);
+  if (auto status = p.WaitFor(grace)) return ExitCode(*status);
+  p.Signal(SIGKILL);
+  return ExitCode(p.Wait());
 }
 
 }  // namespace
@@ -122,12 +86,14 @@ fs::path WriteFarmFile(const TestFarm& f, const fs::path& dir) {
   return path;
 }
 
+int ExitCode(int wait_status) {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
 Result<std::unique_ptr<FarmProcess>> FarmProcess::Start(const Options& o) {
   std::unique_ptr<FarmProcess> f(new FarmProcess());
   f->options_ = o;
   fs::create_directories(o.state_dir);
-  int out[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return Failed("pipe");
   std::vector<std::string> argv = {o.dabs_farm.string(),
                                    "up",
                                    "--farm",
@@ -147,32 +113,22 @@ Result<std::unique_ptr<FarmProcess>> FarmProcess::Start(const Options& o) {
   argv.push_back("--log-level");
   const char* level = std::getenv("DABS_TEST_LOG_LEVEL");
   argv.push_back(level ? level : o.log_level);
-  auto pid = SpawnWith(argv, out[1], o.state_dir / "dabs-farm.log");
-  ::close(out[1]);
-  if (!pid) {
-    ::close(out[0]);
-    return pid.error();
-  }
-  f->pid_ = *pid;
-  f->stdout_fd_ = out[0];
+  const fs::path log = o.state_dir / "dabs-farm.log";
+  f->process_ = std::make_unique<dabs::testing::Subprocess>(argv, log.string());
+  if (!f->process_->started()) return Failed("cannot start " + o.dabs_farm.string());
   // "farm ready: N servers", or dabs-farm's end.
-  std::string text;
+  const std::string ready = "farm ready: " + std::to_string(o.servers) + " servers";
   const auto end = std::chrono::steady_clock::now() + o.ready_timeout + std::chrono::seconds(5);
   while (std::chrono::steady_clock::now() < end) {
-    pollfd p{f->stdout_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) > 0) {
-      char buf[256];
-      const ssize_t n = ::read(f->stdout_fd_, buf, sizeof buf);
-      if (n <= 0) break;
-      text.append(buf, static_cast<size_t>(n));
-      if (text.find("farm ready: " + std::to_string(o.servers) + " servers") != std::string::npos)
-        return f;
-    }
+    auto line = f->process_->ReadLine(std::chrono::milliseconds(200));
+    if (line && *line == ready) return f;
+    if (!line && !f->process_->WaitFor(std::chrono::milliseconds(0)).has_value()) continue;
+    if (!line) break;  // dabs-farm ended
   }
-  std::ifstream log(o.state_dir / "dabs-farm.log");
-  std::stringstream s;
-  s << log.rdbuf();
-  return Failed("dabs-farm did not say the farm is ready; its log:\n" + s.str());
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  return Failed("dabs-farm did not say the farm is ready; its log:\n" + text.str());
 }
 
 FarmProcess::~FarmProcess() {
@@ -180,17 +136,10 @@ FarmProcess::~FarmProcess() {
 }
 
 int FarmProcess::Stop() {
-  if (pid_ <= 0) return 0;
-  ::kill(pid_, SIGINT);
-  int status = 0;
-  if (!WaitFor(pid_, std::chrono::seconds(30), status)) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-  }
-  pid_ = 0;
-  if (stdout_fd_ >= 0) ::close(stdout_fd_);
-  stdout_fd_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (!process_) return 0;
+  const int code = StopProcess(*process_, SIGINT, std::chrono::seconds(30));
+  process_.reset();
+  return code;
 }
 
 nlohmann::json FarmProcess::Json() const {
@@ -225,28 +174,14 @@ std::vector<std::string> FarmProcess::DaemonArgv(const std::string& server,
 }
 
 Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<std::string>& argv,
-                                                          const fs::path& output) {
-  auto pid = SpawnWith(argv, -1, output);
-  if (!pid) return pid.error();
-  std::unique_ptr<ChildProcess> c(new ChildProcess());
-  c->pid_ = *pid;
-  return c;
-}
-
-ChildProcess::~ChildProcess() {
-  Stop();
+                                                          const fs::path& log) {
+  auto p = std::make_unique<dabs::testing::Subprocess>(argv, log.string());
+  if (!p->started()) return Failed("cannot start " + argv.at(0));
+  return std::unique_ptr<ChildProcess>(new ChildProcess(std::move(p)));
 }
 
 int ChildProcess::Stop(int sig) {
-  if (!done_ && pid_ > 0) {
-    ::kill(pid_, sig);
-    if (!WaitFor(pid_, std::chrono::seconds(20), status_)) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status_, 0);
-    }
-    done_ = true;
-  }
-  return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+  return StopProcess(*process_, sig, std::chrono::seconds(20));
 }
 
 Result<Opened> OpenViaGroup(mp::Node& client, const mp::Endpoint& group, const std::string& app,

@@ -17,6 +17,8 @@
 #include <dabs/mp/result.h>
 #include <dabs/mp/system_messages.h>
 
+#include "subprocess.h"
+
 namespace dabs::farm::testing {
 
 struct TestApp {
@@ -74,29 +76,31 @@ class FarmProcess {
   pid_t DaemonPid(const std::string& server, const std::string& daemon) const;
   // The argv dabs-farm started a daemon with (to start it again).
   std::vector<std::string> DaemonArgv(const std::string& server, const std::string& daemon) const;
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_ ? process_->pid() : 0; }
 
  private:
   Options options_;
-  pid_t pid_ = 0;
-  int stdout_fd_ = -1;
+  std::unique_ptr<dabs::testing::Subprocess> process_;
 };
 
-// A process started by a test (e.g. a daemon started again after a kill); stopped with
-// SIGTERM (then SIGKILL after 20 s) when destroyed.
+// A process started by a test (e.g. a daemon started again after a kill), its standard
+// error appended to `log`; stopped with SIGTERM (then SIGKILL after 20 s) when destroyed.
 class ChildProcess {
  public:
   static Result<std::unique_ptr<ChildProcess>> Spawn(const std::vector<std::string>& argv,
-                                                     const std::filesystem::path& output);
-  ~ChildProcess();
-  pid_t pid() const { return pid_; }
+                                                     const std::filesystem::path& log);
+  ~ChildProcess() { Stop(); }
+  pid_t pid() const { return process_->pid(); }
+  // The exit status (128 + signal when killed).
   int Stop(int sig = SIGTERM);
 
  private:
-  pid_t pid_ = 0;
-  bool done_ = false;
-  int status_ = 0;
+  explicit ChildProcess(std::unique_ptr<dabs::testing::Subprocess> p) : process_(std::move(p)) {}
+  std::unique_ptr<dabs::testing::Subprocess> process_;
 };
+
+// An exit status from waitpid as a number: the code, or 128 + the signal.
+int ExitCode(int wait_status);
 
 // What OPEN_SESSION through the group gave.
 struct Opened {
