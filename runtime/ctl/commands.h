@@ -22,6 +22,12 @@ int RunDasps(const Globals& g, const ListFilter& filter);
 int RunSessions(const Globals& g, const ListFilter& filter);
 int RunStats(const Globals& g);
 
+struct DecisionsArgs {
+  size_t last = 20;  // the newest N
+  std::string app;
+};
+int RunDecisions(const Globals& g, const DecisionsArgs& args);
+
 int RunConfigExport(const Globals& g, const std::string& out);
 int RunConfigImport(const Globals& g, const std::string& file);
 

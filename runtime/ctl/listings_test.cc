@@ -236,6 +236,37 @@ TEST_F(Listings, SessionsGivesTheContractKeysWithIsoTimesAndFilters) {
   EXPECT_EQ(Ctl({"sessions", "--json", "--on", "s9"}).Json()["sessions"].size(), 0u);
 }
 
+TEST_F(Listings, DecisionsShowTheNewestWithTheirBallots) {
+  for (uint64_t seq = 1; seq <= 3; ++seq) {
+    store::DecisionRecord d{
+        "10.9.0.1:5000/" + std::to_string(seq) + "/1/ab",
+        seq == 3 ? "nope" : "echo",
+        1'700'000'000'000 + static_cast<int64_t>(seq),
+        120,
+        true,
+        seq == 3 ? "" : "s2",
+        seq == 3 ? "unknown application" : "placed",
+        {{"s1", 1, seq == 3 ? 0u : 9u, 10, true, seq == 3 ? "unknown application" : ""},
+         {"s2", 2, seq == 3 ? 0u : 10u, 11, true, seq == 3 ? "unknown application" : ""}}};
+    std::string key(8, '\0');
+    for (int i = 0; i < 8; ++i)
+      key[static_cast<size_t>(i)] = static_cast<char>((seq >> (56 - 8 * i)) & 0xFF);
+    Put(dir_, store::Database::kPlacement, key, store::ToJson(d));
+  }
+  const json all = Ctl({"decisions", "--json"}).Json()["decisions"];
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2]["outcome"], "unknown application");  // newest last
+  EXPECT_EQ(all[0]["winner"], "s2");
+  ASSERT_EQ(all[0]["ballots"].size(), 2u);
+  EXPECT_EQ(all[0]["ballots"][1]["votes"], 10);
+  const json last_echo =
+      Ctl({"decisions", "--json", "--app", "echo", "--last", "1"}).Json()["decisions"];
+  ASSERT_EQ(last_echo.size(), 1u);
+  EXPECT_EQ(last_echo[0]["request_key"], "10.9.0.1:5000/2/1/ab");
+  const CtlRun table = Ctl({"decisions"});
+  EXPECT_NE(table.out.find("s1=9i s2=10i"), std::string::npos) << table.out;
+}
+
 TEST_F(Listings, AppsComeFromTheConfigurationWithCountedInstancesAndSessions) {
   StoreExampleConfig();
   PutDirectory(dir_, Dasp(0x00100001, "s1", "ready"));

@@ -81,6 +81,7 @@ struct CommandLine {
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
 
   ListFilter dasp_filter, session_filter;
+  DecisionsArgs decisions;
   std::string export_out, import_file;
   ShutdownArgs shutdown;
   bool clean = false;
@@ -133,6 +134,11 @@ void DeclareListings(CommandLine& c) {
   c.Command(sessions, [&c] { return RunSessions(c.g, c.session_filter); });
   c.Command(c.app.add_subcommand("stats", "Each server's latest figures (dabs-statd)"),
             [&g] { return RunStats(g); });
+  auto* decisions = c.app.add_subcommand(
+      "decisions", "Recent placement decisions with the ballots each one counted");
+  decisions->add_option("--last", c.decisions.last, "How many, newest last")->capture_default_str();
+  decisions->add_option("--app", c.decisions.app, "Only this application's");
+  c.Command(decisions, [&c] { return RunDecisions(c.g, c.decisions); });
 }
 
 void DeclareConfig(CommandLine& c) {
