@@ -1,24 +1,24 @@
 // RunDasp: the command line of every DASP executable (see main.h and docs/dasp.md).
-#include <dabs/dasp/main.h>
-
-#include <boost/asio/signal_set.hpp>
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
 
+#include <CLI/CLI.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <dabs/dasp/instance.h>
+#include <dabs/dasp/main.h>
 
 namespace dabs::dasp {
 
 namespace {
 
 struct Args {
+  std::string app;  // the name clients open sessions with (default: built in)
   bool standalone = false;
-  std::vector<std::string> listen;     // standalone instances
+  std::vector<std::string> listen;  // standalone instances
   std::vector<std::string> groups;
   std::string interface;
   std::string lbd;
@@ -36,27 +36,41 @@ struct Args {
 };
 
 void AddOptions(CLI::App& app, Args& a) {
+  app.add_option("--app", a.app,
+                 "The application name clients ask for (dabs-lbd passes the configured one)");
   app.add_flag("--standalone", a.standalone, "Answer OPEN_SESSION itself, without a farm");
-  app.add_option("--listen", a.listen, "Standalone: an instance on this UDP ADDR:PORT (repeat for more)");
-  app.add_option("--group", a.groups, "Standalone: also answer OPEN_SESSION sent to this group ADDR:PORT");
+  app.add_option("--listen", a.listen,
+                 "Standalone: an instance on this UDP ADDR:PORT (repeat for more)");
+  app.add_option("--group", a.groups,
+                 "Standalone: also answer OPEN_SESSION sent to this group ADDR:PORT");
   app.add_option("--interface", a.interface, "Interface address for multicast");
   app.add_option("--lbd", a.lbd, "dabs-lbd's local socket (unix:PATH), when started by the farm");
-  app.add_option("--instance", a.instances, "Farm: an instance VA@ADDR:PORT[@SOCKET] (repeat for more)");
+  app.add_option("--instance", a.instances,
+                 "Farm: an instance VA@ADDR:PORT[@SOCKET] (repeat for more)");
   app.add_option("--server-id", a.server_id, "The server's id, for OPEN_SESSION replies");
-  app.add_option("--server-index", a.server_index, "Standalone: server index of client VAs (1..4095)")
+  app.add_option("--server-index", a.server_index,
+                 "Standalone: server index of client VAs (1..4095)")
       ->check(CLI::Range(1, 4095));
   app.add_option("--workers", a.workers, "Worker threads per instance (0: one per CPU)");
-  app.add_option("--max-sessions", a.max_sessions, "limits.instance.sessions")->capture_default_str();
-  app.add_option("--read-timeout-ms", a.read_timeout_ms, "timers.read_timeout_ms")->capture_default_str();
+  app.add_option("--max-sessions", a.max_sessions, "limits.instance.sessions")
+      ->capture_default_str();
+  app.add_option("--read-timeout-ms", a.read_timeout_ms, "timers.read_timeout_ms")
+      ->capture_default_str();
   app.add_option("--backlog-reads", a.backlog_reads, "timers.backlog_reads")->capture_default_str();
-  app.add_option("--lock-timeout-ms", a.lock_timeout_ms, "timers.lock_timeout_ms")->capture_default_str();
-  app.add_option("--write-timeout-ms", a.write_timeout_ms, "timers.write_timeout_ms")->capture_default_str();
-  app.add_option("--high-water-ms", a.high_water_ms, "latency.high_water_ms")->capture_default_str();
+  app.add_option("--lock-timeout-ms", a.lock_timeout_ms, "timers.lock_timeout_ms")
+      ->capture_default_str();
+  app.add_option("--write-timeout-ms", a.write_timeout_ms, "timers.write_timeout_ms")
+      ->capture_default_str();
+  app.add_option("--high-water-ms", a.high_water_ms, "latency.high_water_ms")
+      ->capture_default_str();
   app.add_option("--low-water-ms", a.low_water_ms, "latency.low_water_ms")->capture_default_str();
-  app.add_option("--max-transmissions", a.max_transmissions, "mp.max_transmissions")->capture_default_str();
+  app.add_option("--max-transmissions", a.max_transmissions, "mp.max_transmissions")
+      ->capture_default_str();
   app.add_option("--initial-rto-ms", a.initial_rto_ms, "mp.initial_rto_ms")->capture_default_str();
-  app.add_option("--max-message-bytes", a.max_message_bytes, "mp.max_message_bytes")->capture_default_str();
-  app.add_option("--shutdown-timeout-ms", a.shutdown_timeout_ms, "Bound of a clean shutdown")->capture_default_str();
+  app.add_option("--max-message-bytes", a.max_message_bytes, "mp.max_message_bytes")
+      ->capture_default_str();
+  app.add_option("--shutdown-timeout-ms", a.shutdown_timeout_ms, "Bound of a clean shutdown")
+      ->capture_default_str();
   app.add_option("--log-level", a.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -83,12 +97,15 @@ Result<InstanceConfig> BaseConfig(const Args& a, const std::string& app) {
   c.shutdown_timeout = std::chrono::milliseconds(a.shutdown_timeout_ms);
   for (const auto& g : a.groups) {
     auto e = mp::Endpoint::Parse(g);
-    if (!e || !e->IsMulticast()) return Error{make_error_code(mp::Errc::kMalformed), "--group " + g + " is not a multicast ADDR:PORT"};
+    if (!e || !e->IsMulticast())
+      return Error{make_error_code(mp::Errc::kMalformed),
+                   "--group " + g + " is not a multicast ADDR:PORT"};
     c.groups.push_back(*e);
   }
   if (!a.lbd.empty()) {
     auto e = mp::Endpoint::Parse(a.lbd);
-    if (!e || e->kind() != mp::TransportKind::kLocal) return Error{make_error_code(mp::Errc::kMalformed), "--lbd must be unix:PATH"};
+    if (!e || e->kind() != mp::TransportKind::kLocal)
+      return Error{make_error_code(mp::Errc::kMalformed), "--lbd must be unix:PATH"};
     c.lbd = *e;
   }
   return c;
@@ -96,7 +113,9 @@ Result<InstanceConfig> BaseConfig(const Args& a, const std::string& app) {
 
 // VA@ADDR:PORT[@SOCKET]
 Result<InstanceConfig> FarmInstance(InstanceConfig c, const std::string& spec) {
-  auto bad = [&](const char* why) { return Error{make_error_code(mp::Errc::kMalformed), std::string(why) + ": --instance " + spec}; };
+  auto bad = [&](const char* why) {
+    return Error{make_error_code(mp::Errc::kMalformed), std::string(why) + ": --instance " + spec};
+  };
   const auto at1 = spec.find('@');
   if (at1 == std::string::npos) return bad("expected VA@ADDR:PORT[@SOCKET]");
   const auto at2 = spec.find('@', at1 + 1);
@@ -105,7 +124,8 @@ Result<InstanceConfig> FarmInstance(InstanceConfig c, const std::string& spec) {
   } catch (const std::exception&) {
     return bad("bad VA");
   }
-  auto listen = mp::Endpoint::Parse(spec.substr(at1 + 1, at2 == std::string::npos ? std::string::npos : at2 - at1 - 1));
+  auto listen = mp::Endpoint::Parse(
+      spec.substr(at1 + 1, at2 == std::string::npos ? std::string::npos : at2 - at1 - 1));
   if (!listen) return bad("bad ADDR:PORT");
   c.listen = *listen;
   if (at2 != std::string::npos) c.control = spec.substr(at2 + 1);
@@ -117,7 +137,8 @@ Result<InstanceConfig> FarmInstance(InstanceConfig c, const std::string& spec) {
 int RunDasp(int argc, char** argv, const std::string& app_name, const ServerFactory& factory) {
   spdlog::set_default_logger(spdlog::stderr_color_mt(app_name + "-dasp"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %n: %v");
-  CLI::App cli{app_name + "-dasp: the server portion of '" + app_name + "', on the dabs DASP framework"};
+  CLI::App cli{app_name + "-dasp: the server portion of '" + app_name +
+               "', on the dabs DASP framework"};
   Args a;
   AddOptions(cli, a);
   try {
@@ -132,11 +153,13 @@ int RunDasp(int argc, char** argv, const std::string& app_name, const ServerFact
   }
   spdlog::set_level(spdlog::level::from_str(a.log_level));
   if (a.standalone == !a.instances.empty() || (a.standalone && a.listen.empty())) {
-    std::fprintf(stderr, "%s-dasp: give either --standalone --listen ADDR:PORT or --lbd and --instance (see --help)\n",
+    std::fprintf(stderr,
+                 "%s-dasp: give either --standalone --listen ADDR:PORT or --lbd and --instance "
+                 "(see --help)\n",
                  app_name.c_str());
     return 2;
   }
-  auto base = BaseConfig(a, app_name);
+  auto base = BaseConfig(a, a.app.empty() ? app_name : a.app);
   if (!base) {
     std::fprintf(stderr, "%s-dasp: %s\n", app_name.c_str(), base.error().detail.c_str());
     return 2;
@@ -147,7 +170,8 @@ int RunDasp(int argc, char** argv, const std::string& app_name, const ServerFact
     for (const auto& l : a.listen) {
       auto listen = mp::Endpoint::Parse(l);
       if (!listen) {
-        std::fprintf(stderr, "%s-dasp: --listen %s: %s\n", app_name.c_str(), l.c_str(), listen.error().detail.c_str());
+        std::fprintf(stderr, "%s-dasp: --listen %s: %s\n", app_name.c_str(), l.c_str(),
+                     listen.error().detail.c_str());
         return 2;
       }
       InstanceConfig c = *base;
@@ -157,7 +181,8 @@ int RunDasp(int argc, char** argv, const std::string& app_name, const ServerFact
     }
   } else {
     if (!base->lbd) {
-      std::fprintf(stderr, "%s-dasp: --lbd unix:PATH is needed with --instance\n", app_name.c_str());
+      std::fprintf(stderr, "%s-dasp: --lbd unix:PATH is needed with --instance\n",
+                   app_name.c_str());
       return 2;
     }
     for (const auto& spec : a.instances) {
@@ -194,19 +219,23 @@ int RunDasp(int argc, char** argv, const std::string& app_name, const ServerFact
   // "listening" lines, so a script that signals as soon as it reads them is obeyed.
   boost::asio::signal_set signals(io.io(), SIGINT, SIGTERM);
   int signals_seen = 0;
-  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    const ShutdownMode mode = signals_seen++ == 0 ? ShutdownMode::kClean : ShutdownMode::kEmergency;
-    spdlog::info("{} shutdown", mode == ShutdownMode::kClean ? "clean" : "emergency");
-    if (mode == ShutdownMode::kEmergency) std::_Exit(0);
-    for (auto& i : instances) i->Shutdown(mode, on_stopped);
-    signals.async_wait(on_signal);
-  };
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        const ShutdownMode mode =
+            signals_seen++ == 0 ? ShutdownMode::kClean : ShutdownMode::kEmergency;
+        spdlog::info("{} shutdown", mode == ShutdownMode::kClean ? "clean" : "emergency");
+        if (mode == ShutdownMode::kEmergency) std::_Exit(0);
+        for (auto& i : instances)
+          i->Shutdown(mode, on_stopped);
+        signals.async_wait(on_signal);
+      };
   signals.async_wait(on_signal);
   for (auto& i : instances) {
     i->Start();
     // Scripts and tests read where each instance listens.
-    std::printf("listening %s %s\n", i->udp_endpoint().ToString().c_str(), mp::FormatVa(i->va()).c_str());
+    std::printf("listening %s %s\n", i->udp_endpoint().ToString().c_str(),
+                mp::FormatVa(i->va()).c_str());
   }
   std::fflush(stdout);
   {

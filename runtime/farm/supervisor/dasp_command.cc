@@ -37,7 +37,9 @@ Result<std::vector<std::string>> DaspArgv(const config::AppEntry& app,
 
   std::vector<std::string> argv{app.dasp};
   argv.insert(argv.end(), app.args.begin(), app.args.end());
-  argv.insert(argv.end(), {"--lbd", "unix:" + lbd, "--server-id", context.server_id});
+  // --app: the configured name is the one clients ask for, whatever the executable's own.
+  argv.insert(argv.end(),
+              {"--app", app.name, "--lbd", "unix:" + lbd, "--server-id", context.server_id});
   for (mp::Va va : instances) {
     const std::string control = ControlSocketPath(context.state_dir, va).string();
     if (control.size() > kMaxSocketPath) return bad("socket path too long: " + control);

@@ -28,6 +28,8 @@ TEST(DaspCommand, ArgvIsTheFrameworksCommandLineWithOneInstanceFlagPerVa) {
       "/opt/dabs/bin/calculator-dasp",
       "--workers",
       "2",
+      "--app",
+      "calculator",
       "--lbd",
       "unix:/run/dabs/s1/lbd.sock",
       "--server-id",

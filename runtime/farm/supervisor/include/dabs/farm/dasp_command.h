@@ -1,7 +1,7 @@
 // The command line of a DASP process, as the DASP framework's RunDasp takes it
 // (dasp_framework/main.cc):
 //
-//   DASP [args...] --lbd unix:STATE/lbd.sock --server-id ID
+//   DASP [args...] --app NAME --lbd unix:STATE/lbd.sock --server-id ID
 //        --instance 0xVA@ADDR:0@STATE/dasp-0xVA.sock ...   (one per instance)
 //        --max-sessions N --read-timeout-ms N --backlog-reads N
 //        --lock-timeout-ms N --write-timeout-ms N [farm args...]
