@@ -207,6 +207,11 @@ int RunFarm(const RunnerOptions& o) {
                                        fs::absolute(s.layout.dir).string(),
                                        "--log-level",
                                        o.log_level};
+      if (name == "dabs-statd" && !o.netns && k > 0) {
+        // One machine, one snmpd: only the first server's statistics register with it (each
+        // server of a real farm, or of a farm in namespaces, has its own).
+        argv.insert(argv.end(), {"--agentx-socket", "none"});
+      }
       if (o.netns) {
         argv.push_back("--address");
         argv.push_back(s.address);

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <string_view>
+#include <optional>
 #include <vector>
 
 #include <dabs/mp/result.h>
@@ -47,9 +48,10 @@ struct MinimumCrossing {
 class MinimumsWatch {
  public:
   // A resource is below once its free amount is under `minimum`, and stays below until it
-  // is at least `minimum + margin`. A minimum of 0 never triggers. Errors: kInvalidConfig
-  // for a negative or non-finite minimum or margin, or cpu_pct minimum over 100.
-  static Result<MinimumsWatch> Create(const MinFree& minimum, const MinFree& margin = MinFree{});
+  // is at least `minimum + margin`; without a margin, the margin is the minimum again
+  // (decisions.md D19). A minimum of 0 never triggers. Errors: kInvalidConfig for a negative
+  // or non-finite minimum or margin, or cpu_pct minimum over 100.
+  static Result<MinimumsWatch> Create(const MinFree& minimum, const std::optional<MinFree>& margin = std::nullopt);
 
   // Takes the latest figures and answers the crossings they cause (empty most of the time).
   // A NaN figure changes nothing. Not thread-safe.

@@ -1,0 +1,285 @@
+// dabs-statd's AgentX subagent against a real snmpd and snmptrapd (Debian packages snmpd,
+// snmp, snmptrapd), each started by the test with its own configuration on loopback ports
+// (shared/NOTES.md): a farm of three dabs-statd, the first reaching snmpd through the farm
+// file's snmp.agentx_socket; snmpwalk shows every server with plausible figures, the farm
+// scalars and the applications; a DASP instance's state change, and a server's departure,
+// reach snmptrapd as notifications, as do latency crossings of a (fake) instance.
+#include <algorithm>
+#include <fstream>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include <dabs/snmp/mib.h>
+#include <dabs/snmp/rows.h>
+
+#include "../statd/testing/statd_fixture.h"
+
+namespace dabs::snmp {
+namespace {
+
+using namespace dabs::statd::testing;
+
+constexpr const char* kSnmpd = "/usr/sbin/snmpd";
+constexpr const char* kSnmptrapd = "/usr/sbin/snmptrapd";
+constexpr const char* kSnmpwalk = "/usr/bin/snmpwalk";
+
+// Net-SNMP's tools, or a failure naming the Debian package: this test never passes silently.
+bool HaveTools() {
+  bool ok = true;
+  for (auto [path, package] :
+       {std::pair{kSnmpd, "snmpd"}, {kSnmptrapd, "snmptrapd"}, {kSnmpwalk, "snmp"}}) {
+    if (::access(path, X_OK) != 0) {
+      ADD_FAILURE() << path << " is missing: install the Debian package '" << package << "'";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+// Starts a Net-SNMP daemon in the foreground, logging to stdout, and waits for its banner.
+std::unique_ptr<dabs::testing::Subprocess> StartDaemon(const char* path, const fs::path& conf,
+                                                       std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {path, "-f", "-Lo", "-C", "-c", conf.string(), "-m", ""};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto p = std::make_unique<dabs::testing::Subprocess>(argv);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto line = p->ReadLine(1s);
+    if (line && line->find("NET-SNMP version") != std::string::npos) return p;
+    if (!p->running()) break;
+  }
+  ADD_FAILURE() << path << " did not start with " << conf;
+  return nullptr;
+}
+
+// snmpwalk -On -m '' of `oid`: numeric OID (no leading dot) -> value text ("Gauge32: 3").
+std::map<std::string, std::string> Walk(uint16_t port, const Oid& oid) {
+  dabs::testing::Subprocess p({kSnmpwalk, "-On", "-m", "", "-v2c", "-c", "public", "-t", "2", "-r",
+                               "1", "127.0.0.1:" + std::to_string(port), OidToString(oid)});
+  std::map<std::string, std::string> out;
+  while (auto line = p.ReadLine(30s)) {
+    const auto eq = line->find(" = ");
+    if (eq == std::string::npos || line->empty() || (*line)[0] != '.') continue;
+    out[line->substr(1, eq - 1)] = line->substr(eq + 3);
+  }
+  p.Wait();
+  return out;
+}
+
+// The number in "Gauge32: 42" / "INTEGER: 5", or -1.
+long long Number(const std::string& value) {
+  const auto colon = value.find(": ");
+  if (colon == std::string::npos) return -1;
+  try {
+    return std::stoll(value.substr(colon + 2));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+std::string Instance(const Oid& column, const Oid& index) {
+  Oid o = column;
+  o.insert(o.end(), index.begin(), index.end());
+  return OidToString(o);
+}
+
+// snmptrapd's output, line by line (one line per notification's varbinds).
+class TrapLog {
+ public:
+  explicit TrapLog(dabs::testing::Subprocess& trapd) : trapd_(trapd) {}
+
+  // Whether a line holds every one of `needles`: one already read, or one coming within
+  // `limit`. Notifications of one round may arrive in any order.
+  bool Await(const std::vector<std::string>& needles, std::chrono::seconds limit) {
+    auto matches = [&](const std::string& line) {
+      for (const auto& n : needles) {
+        if (line.find(n) == std::string::npos) return false;
+      }
+      return true;
+    };
+    if (std::any_of(lines_.begin(), lines_.end(), matches)) return true;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto line = trapd_.ReadLine(1s);
+      if (!line) continue;
+      lines_.push_back(*line);
+      if (matches(*line)) return true;
+    }
+    return false;
+  }
+  std::string Text() const {
+    std::string out;
+    for (const auto& l : lines_)
+      out += l + "\n";
+    return out;
+  }
+
+ private:
+  dabs::testing::Subprocess& trapd_;
+  std::vector<std::string> lines_;
+};
+
+TEST(SnmpAgent, SnmpwalkShowsTheFarmAndSnmptrapdHearsItsNotifications) {
+  if (!HaveTools()) return;
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const uint16_t snmp_port = FreePort(SOCK_DGRAM);
+  const uint16_t agentx_port = FreePort(SOCK_STREAM);
+  const uint16_t trap_port = FreePort(SOCK_DGRAM);
+  fs::create_directories(dir.path() / "snmpd");
+  fs::create_directories(dir.path() / "trapd");
+  std::ofstream(dir.path() / "snmptrapd.conf")
+      << "snmpTrapdAddr udp:127.0.0.1:" << trap_port << "\n"
+      << "authCommunity log public\n"
+      << "[snmp] persistentDir " << (dir.path() / "trapd").string() << "\n";
+  std::ofstream(dir.path() / "snmpd.conf")
+      << "agentaddress udp:127.0.0.1:" << snmp_port << "\n"
+      << "master agentx\n"
+      << "agentXSocket tcp:127.0.0.1:" << agentx_port << "\n"
+      << "rocommunity public 127.0.0.1\n"
+      << "trap2sink 127.0.0.1:" << trap_port << " public\n"
+      << "[snmp] persistentDir " << (dir.path() / "snmpd").string() << "\n";
+  auto trapd = StartDaemon(kSnmptrapd, dir.path() / "snmptrapd.conf", {"-On"});
+  ASSERT_NE(trapd, nullptr);
+  auto snmpd = StartDaemon(kSnmpd, dir.path() / "snmpd.conf");
+  ASSERT_NE(snmpd, nullptr);
+
+  FarmFile f;
+  f.agentx_socket = "tcp:127.0.0.1:" + std::to_string(agentx_port);
+  const auto farm = WriteFarmFile(dir.path(), f);
+  // s1's subagent takes the farm file's socket; on this one machine the others run none
+  // (each server of a real farm has its own snmpd).
+  std::vector<std::unique_ptr<StatdProcess>> statd;
+  for (const std::string id : {"s1", "s2", "s3"}) {
+    std::vector<std::string> extra;
+    if (id != "s1") extra = {"--agentx-socket", "none"};
+    statd.push_back(std::make_unique<StatdProcess>(farm, id, dir.path() / id, extra));
+    ASSERT_TRUE(statd.back()->Start()) << id;
+  }
+
+  // The server table: every server, with figures a real machine has.
+  const Oid table = EnterpriseOid({kObjectsArc, kServerTableArc});
+  std::map<std::string, std::string> rows;
+  const bool all_three = WaitUntil(
+      [&] {
+        rows = Walk(snmp_port, table);
+        for (const std::string id : {"s1", "s2", "s3"}) {
+          if (!rows.count(Instance(ServerColumnOid(server_column::kCpu), StringIndex(id))))
+            return false;
+        }
+        return true;
+      },
+      60s);
+  ASSERT_TRUE(all_three) << "snmpwalk of the server table gave " << rows.size() << " values";
+  for (const std::string id : {"s1", "s2", "s3"}) {
+    SCOPED_TRACE(id);
+    const Oid index = StringIndex(id);
+    const long long cpu = Number(rows[Instance(ServerColumnOid(server_column::kCpu), index)]);
+    const long long memory = Number(rows[Instance(ServerColumnOid(server_column::kMemory), index)]);
+    EXPECT_GE(cpu, 0);
+    EXPECT_LE(cpu, 100);
+    EXPECT_GT(memory, 0);
+    EXPECT_LE(memory, 100);
+    EXPECT_EQ(rows[Instance(ServerColumnOid(server_column::kState), index)], "INTEGER: 1");
+    EXPECT_EQ(rows[Instance(ServerColumnOid(server_column::kAddress), index)].rfind(
+                  "STRING: \"127.0.0.1:", 0),
+              0u);
+    EXPECT_GE(Number(rows[Instance(ServerColumnOid(server_column::kLoad), index)]), 0);
+  }
+
+  auto scalars = Walk(snmp_port, EnterpriseOid({kObjectsArc, kFarmArc}));
+  EXPECT_EQ(scalars[OidToString(FarmScalarOid(farm_scalar::kName)) + ".0"],
+            "STRING: \"test-farm\"");
+  EXPECT_EQ(scalars[OidToString(FarmScalarOid(farm_scalar::kThisServer)) + ".0"], "STRING: \"s1\"");
+  EXPECT_EQ(Number(scalars[OidToString(FarmScalarOid(farm_scalar::kServersAlive)) + ".0"]), 3);
+  auto apps = Walk(snmp_port, EnterpriseOid({kObjectsArc, kAppTableArc}));
+  EXPECT_EQ(
+      Number(apps[Instance(AppColumnOid(app_column::kFarmSessionLimit), StringIndex("calc"))]),
+      1000);
+  EXPECT_EQ(
+      Number(apps[Instance(AppColumnOid(app_column::kInstanceSessionLimit), StringIndex("calc"))]),
+      100);
+
+  // A DASP instance appears in s1's dasps database, as dabs-lbd's supervisor would write it;
+  // a fake instance answers its GET_STATISTICS: 12 sessions, clients waiting 600 ms.
+  mp::IoThreads io(1);
+  mp::Statistics slow;
+  slow.values = {{mp::stat_tag::kSessions, 12},
+                 {mp::stat_tag::kLatencyP99Ms, 600},
+                 {mp::stat_tag::kLockTimeouts, 3}};
+  LocalPeer instance(io.io(), dir.path() / "s1" / "dasp.sock", slow);
+  StoreView s1(dir.path() / "s1");
+  ASSERT_TRUE(s1.ok());
+  store::DaspRecord d;
+  d.va = 0x00100001;
+  d.uri = "mp://test-farm/calc/1";
+  d.app = "calc";
+  d.server = "s1";
+  d.pid = 4242;
+  d.state = "ready";
+  d.control = (dir.path() / "s1" / "dasp.sock").string();
+  auto put = [&] {
+    return s1.store().Write([&](store::WriteTxn& txn) {
+      return txn.Put(store::Database::kDasps, store::VaKey(d.va), store::ToJson(d));
+    });
+  };
+  ASSERT_TRUE(put().ok());
+  const Oid va = {d.va};
+  const std::string state_oid = Instance(DaspColumnOid(dasp_column::kState), va);
+  std::map<std::string, std::string> dasps;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        dasps = Walk(snmp_port, EnterpriseOid({kObjectsArc, kDaspTableArc}));
+        return dasps[state_oid] == "INTEGER: 2" &&
+               Number(dasps[Instance(DaspColumnOid(dasp_column::kLatencyP99), va)]) == 600;
+      },
+      30s))
+      << "the DASP table shows the instance ready with its figures";
+  EXPECT_EQ(Number(dasps[Instance(DaspColumnOid(dasp_column::kSessions), va)]), 12);
+  EXPECT_EQ(Number(dasps[Instance(DaspColumnOid(dasp_column::kLockTimeouts), va)]), 3);
+  EXPECT_EQ(dasps[Instance(DaspColumnOid(dasp_column::kApp), va)], "STRING: \"calc\"");
+  EXPECT_EQ(Number(dasps[Instance(DaspColumnOid(dasp_column::kPid), va)]), 4242);
+
+  // Its latency is over high water (250 ms): dabsLatencyHigh for s1.
+  const std::string s1_latency =
+      Instance(ServerColumnOid(server_column::kLatencyP99), StringIndex("s1"));
+  TrapLog traps(*trapd);
+  EXPECT_TRUE(traps.Await(
+      {OidToString(NotificationOid(notification::kLatencyHigh)), s1_latency + " = Gauge32: 600"},
+      30s))
+      << "snmptrapd printed:\n"
+      << traps.Text();
+
+  // It stops: snmptrapd logs dabsDaspStateChange with the state stopped(5), and with no live
+  // instance left the latency falls back under low water: dabsLatencyLow.
+  d.state = "stopped";
+  ASSERT_TRUE(put().ok());
+  EXPECT_TRUE(traps.Await(
+      {OidToString(NotificationOid(notification::kDaspStateChange)), state_oid + " = INTEGER: 5"},
+      30s))
+      << "snmptrapd printed:\n"
+      << traps.Text();
+  EXPECT_TRUE(traps.Await(
+      {OidToString(NotificationOid(notification::kLatencyLow)), s1_latency + " = Gauge32: 0"}, 30s))
+      << "snmptrapd printed:\n"
+      << traps.Text();
+
+  // s3 goes away: after its figures age past three leases, s1 reports dabsServerLeft.
+  statd[2]->Kill();
+  EXPECT_TRUE(traps.Await(
+      {OidToString(NotificationOid(notification::kServerLeft)),
+       Instance(ServerColumnOid(server_column::kState), StringIndex("s3")) + " = INTEGER: 3"},
+      40s))
+      << "snmptrapd printed:\n"
+      << traps.Text();
+
+  // SIGTERM: the subagent's thread and Net-SNMP shut down cleanly (with no leak under ASan).
+  statd[0]->process().Signal(SIGTERM);
+  const int status = statd[0]->process().Wait();
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+}  // namespace dabs::snmp
