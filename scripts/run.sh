@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The main job, on a fresh Debian 12 machine too: installs what is missing, builds dabs in
-# build/ (every executable in build/bin/), and runs the main job.
+# build/ (every executable in build/bin/), starts a 3-server farm on this machine with the
+# example applications (scripts/demo/farm.yaml) and shows it serving: sessions opened
+# through the farm's group and placed by voting, calculator and echo requests, a cold start,
+# the operator's views (dabsctl), then a clean stop. The set-top emulator joins it when it
+# lands (issue 5).
 #
-# Today the main job shows the message protocol at work: an `mpcat listen` echo responder,
-# a session opened to it, small and multi-buffer echoes, round-trip percentiles, and a quick
-# benchmark against raw UDP. (The local farm and the set-top emulator replace it as they
-# land; see README.md.)
+#   scripts/run.sh           # the whole job
+#   scripts/run.sh --keep    # ... and leave the farm running until Ctrl-C
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+keep=0
+[[ ${1:-} == --keep ]] && keep=1
 
 echo "== dependencies"
 scripts/install-deps.sh
@@ -18,21 +22,51 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)"
 
 bin=$root/build/bin
-echo "== an echo responder"
+state=$root/build/demo-farm
+rm -rf "$state"
+group=239.192.10.1:7400
+ctl() { "$bin/dabsctl" --state-dir "$state" "$@"; }
+
+echo "== a 3-server farm on this machine (state in build/demo-farm, logs in build/demo-farm/s*/logs)"
 out=$(mktemp)
-"$bin/mpcat" listen --port 0 >"$out" 2>/dev/null &
-listener=$!
-trap 'kill $listener 2>/dev/null; rm -f "$out"' EXIT
-for _ in $(seq 50); do grep -q '^listening' "$out" && break; sleep 0.1; done
-endpoint=$(sed -n 's/^listening //p' "$out")
-echo "mpcat listen on $endpoint"
+"$bin/dabs-farm" up --farm scripts/demo/farm.yaml --servers 3 --state-dir "$state" >"$out" &
+farm=$!
+trap 'kill -INT $farm 2>/dev/null; wait $farm 2>/dev/null; rm -f "$out"' EXIT
+for _ in $(seq 300); do grep -q '^farm ready' "$out" && break; sleep 0.1; done
+grep '^farm ready' "$out" || { echo "the farm did not come up; see $state/*/logs" >&2; exit 1; }
+sleep 1.5  # the first statistics round
+ctl servers
+ctl dasps
 
-echo "== a session, one echo"
-"$bin/mpcat" send "$endpoint" --payload-text "hello, head-end"
-echo "== a 200 kB message each way (406 buffers)"
-"$bin/mpcat" send "$endpoint" --payload-size 200000 --quiet --count 5
-echo "== 2,000 round trips"
-"$bin/mpcat" send "$endpoint" --payload-hex 00010203 --quiet --count 2000
+echo "== sessions through the group, placed by voting"
+for i in 1 2 3; do
+  "$bin/mpcat" send "$group" --group --app echo --payload-text "hello from set-top $i"
+done
+echo "calculator: 40 + 2 (INT_OP), then 1.5 x 4 (FLOAT_OP)"
+"$bin/mpcat" send "$group" --group --app calculator --command 0x0100 \
+  --payload-hex 0100000000000000280000000000000002
+"$bin/mpcat" send "$group" --group --app calculator --command 0x0101 \
+  --payload-hex 033ff80000000000004010000000000000
+echo "counter: its first session starts a DASP (a cold start)"
+"$bin/mpcat" send "$group" --group --app counter --command 0x0100 --payload-hex 0000000000000005
+echo "an application the farm does not run:"
+"$bin/mpcat" send "$group" --group --app weather || true
 
-echo "== the protocol against raw UDP (quick run; full run: build/bin/mp_bench --json)"
-"$bin/mp_bench" --quick 2>/dev/null
+echo "== 2,000 echoes through one placed session"
+"$bin/mpcat" send "$group" --group --app echo --payload-hex 00010203 --quiet --count 2000
+
+echo "== the operator's views"
+ctl decisions --last 6
+ctl dasps
+ctl stats
+
+if [[ $keep == 1 ]]; then
+  echo "== the farm keeps running: try  build/bin/dabsctl --state-dir build/demo-farm servers  (Ctrl-C stops it)"
+  wait $farm
+fi
+echo "== stopping the farm"
+kill -INT $farm
+wait $farm
+trap - EXIT
+rm -f "$out"
+echo "== done"
