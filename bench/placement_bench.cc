@@ -100,14 +100,15 @@ std::vector<double> SequentialOpens(Clients& clients, const mp::Endpoint& to,
 
 // `n` opens with `window` in flight: placements per second.
 double ConcurrentOpens(Clients& clients, const mp::Endpoint& group, const std::string& app, int n,
-                       int first, int window, int* failures) {
+                       int* retransmitted, int first, int window, int* failures) {
   std::mutex mu;
   std::condition_variable cv;
   int sent = 0, done = 0;
-  std::function<void()> send_one;
+  int slow = 0;  // opens that needed a retransmission (over 200 ms)
   auto on_done = [&](mp::SendResult&& r) {
     std::lock_guard lock(mu);
     if (r.error) ++*failures;
+    if (r.transmissions > 1) ++slow;
     ++done;
     cv.notify_all();
   };
@@ -127,6 +128,7 @@ double ConcurrentOpens(Clients& clients, const mp::Endpoint& group, const std::s
     cv.wait_for(lock, 100ms);
   }
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  *retransmitted = slow;
   return n / s;
 }
 
@@ -192,12 +194,12 @@ json RunFarm(const fs::path& bin, const fs::path& dir, bool netns, const std::st
     std::fprintf(stderr, "placement_bench: %s\n", farm.error().Message().c_str());
     std::exit(1);
   }
-  mp::IoThreads io(2);
+  mp::IoThreads io(1);
   const std::string client = (*farm)->client_address();
   Clients clients(io.io(), client);
   const mp::Endpoint group = GroupOf(f);
   json out;
-  int failures = 0;
+  int failures = 0, retransmitted = 0;
   int next = 0;
   // Warm-up (every instance and path touched), then the measured opens.
   SequentialOpens(clients, group, "echo", 50, next, &failures);
@@ -212,8 +214,10 @@ json RunFarm(const fs::path& bin, const fs::path& dir, bool netns, const std::st
   }
   next = (next / kOpensPerClient + 1) * kOpensPerClient;
   out["placements_per_s"] =
-      ConcurrentOpens(clients, group, "echo", n.burst, next, n.window, &failures);
+      ConcurrentOpens(clients, group, "echo", n.burst, &retransmitted, next, n.window, &failures);
   out["failures"] = failures;
+  out["burst_opens_resent"] =
+      retransmitted;  // a request or its reply was lost, or an answer was late
   std::fprintf(stderr, "  %s, policy %s: warm p50 %.0f us, p99 %.0f us; %.0f placements/s\n",
                netns ? "namespaces" : "loopback", policy.c_str(),
                out["warm_open_us"]["p50"].get<double>(), out["warm_open_us"]["p99"].get<double>(),
@@ -246,17 +250,25 @@ json RunFarm(const fs::path& bin, const fs::path& dir, bool netns, const std::st
 int main(int argc, char** argv) {
   CLI::App cli{
       "placement_bench: open-session latency (warm, cold) and placements/s on a 3-server farm"};
-  bool json_out = false, quick = false, no_netns = false;
+  bool json_out = false, quick = false, no_netns = false, keep = false;
   cli.add_flag("--json", json_out,
                "Print one JSON object (always printed; this flag is for symmetry)");
   cli.add_flag("--quick", quick, "Small counts, loopback only (smoke)");
   cli.add_flag("--no-netns", no_netns, "Skip the network-namespace farm");
+  cli.add_flag("--keep", keep, "Keep the farms' state directories (logs) for a look afterwards");
+  Counts n;
+  int warm = -1, burst = -1, window = -1;
+  cli.add_option("--warm", warm, "Sequential opens measured with a warm instance (default 2000)");
+  cli.add_option("--burst", burst, "Opens in the placements/s burst (default 5000)");
+  cli.add_option("--window", window, "Opens in flight during the burst (default 64)");
   CLI11_PARSE(cli, argc, argv);
   (void)json_out;
   const fs::path bin = fs::path(DABS_BIN_DIR);
   const fs::path dir = fs::temp_directory_path() / ("pb-" + std::to_string(::getpid()));
-  Counts n;
   if (quick) n = Counts{200, 5, 500, 32, 200};
+  if (warm >= 0) n.warm = warm;
+  if (burst >= 0) n.burst = burst;
+  if (window > 0) n.window = window;
   json out;
   out["raw_udp_rtt_us"] = RawUdpRtt(quick ? 2000 : 20000);
   std::fprintf(stderr, "placement_bench: loopback farm (vote)\n");
@@ -282,7 +294,11 @@ int main(int argc, char** argv) {
   };
   out["targets"] = {{"warm_p99_us_at_most", 5000}, {"placements_per_s_at_least", 1000}};
   std::error_code ec;
-  fs::remove_all(dir, ec);
+  if (keep) {
+    std::fprintf(stderr, "placement_bench: state directories kept in %s\n", dir.c_str());
+  } else {
+    fs::remove_all(dir, ec);
+  }
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }

@@ -105,7 +105,7 @@ Result<in_addr> InterfaceAddress(const std::string& text) {
 
 DatagramSocket::DatagramSocket(const boost::asio::any_io_executor& ex, int fd, Endpoint local,
                                const SocketOptions& options)
-    : descriptor_(ex), local_(std::move(local)), options_(options) {
+    : descriptor_(ex), local_(std::move(local)), options_(options), retry_timer_(ex) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -371,15 +371,29 @@ void DatagramSocket::Flush() {
                                 MSG_DONTWAIT);
     if (sent < 0) {
       if (errno == EINTR) continue;
+      if ((errno == EAGAIN || errno == ENOBUFS) && local_.kind() == TransportKind::kLocal) {
+        // The peer's queue is full (net.unix.max_dgram_qlen datagrams): it is another process
+        // on this host, draining it; try again shortly (50 us, doubling to 5 ms).
+        waiting_writable_ = true;
+        retry_pause_ = std::clamp(retry_pause_ * 2, std::chrono::microseconds(50),
+                                  std::chrono::microseconds(5000));
+        ++stats_.local_retries;
+        retry_timer_.expires_after(retry_pause_);
+        retry_timer_.async_wait(
+            [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+              if (alive.expired() || ec) return;
+              ReadyToSend();
+            });
+        return;
+      }
       if (errno == EAGAIN || errno == ENOBUFS) {
-        // The socket (or, for a local socket, the peer's queue) is full: wait for room.
+        // The socket's own buffer is full: wait for room.
         waiting_writable_ = true;
         descriptor_.async_wait(
             boost::asio::socket_base::wait_write,
             [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-              if (alive.expired()) return;  // the socket is gone
-              waiting_writable_ = false;
-              if (!ec) Flush();
+              if (alive.expired() || ec) return;  // the socket is gone, or closed
+              ReadyToSend();
             });
         return;
       }
@@ -392,6 +406,7 @@ void DatagramSocket::Flush() {
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(carried[0]));
       continue;
     }
+    retry_pause_ = std::chrono::microseconds(0);
     size_t done = 0;
     for (int i = 0; i < sent; ++i) {
       done += carried[static_cast<size_t>(i)];
@@ -402,8 +417,19 @@ void DatagramSocket::Flush() {
   }
 }
 
+void DatagramSocket::ReadyToSend() {
+  waiting_writable_ = false;
+  // Flush belongs to whoever serialises this socket's use (the node): ask it to.
+  if (wake_) {
+    wake_();
+  } else {
+    Flush();
+  }
+}
+
 void DatagramSocket::Close() {
   boost::system::error_code ignored;
+  retry_timer_.cancel();
   if (descriptor_.is_open()) descriptor_.close(ignored);
   if (!unlink_on_close_.empty()) {
     ::unlink(unlink_on_close_.c_str());

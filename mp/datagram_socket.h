@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -17,6 +18,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/generic/datagram_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <dabs/mp/endpoint.h>
 #include <dabs/mp/result.h>
@@ -39,6 +41,7 @@ struct SocketStats {
   uint64_t send_errors = 0;    // refused by the kernel (no route, ...)
   uint64_t queue_drops = 0;    // over send_queue_limit while the socket was full
   uint64_t offload_sends = 0;  // GSO sends (each carrying several datagrams)
+  uint64_t local_retries = 0;  // sends to a local peer whose queue was full, tried again
 };
 
 class DatagramSocket {
@@ -77,6 +80,11 @@ class DatagramSocket {
   // Sends the queue; if the socket is full, waits for room and goes on by itself.
   void Flush();
   bool has_queued() const { return !queue_.empty(); }
+  // When a full socket (or a local peer's full queue) may take more, the socket calls `wake`
+  // from an I/O thread instead of flushing there itself; the owner then calls Flush where it
+  // serialises the socket's use. Without one, the socket flushes in the handler (single
+  // threaded users). REQUIRES: set before the first Flush.
+  void SetWake(std::function<void()> wake) { wake_ = std::move(wake); }
 
   void Close();
   const SocketStats& stats() const { return stats_; }
@@ -92,6 +100,7 @@ class DatagramSocket {
                  const SocketOptions& options);
   static Result<std::unique_ptr<DatagramSocket>> Wrap(const boost::asio::any_io_executor& ex,
                                                       int fd, const SocketOptions& options);
+  void ReadyToSend();
   // Emits the datagrams of one receive, split into its segments when it was coalesced.
   void Deliver(const Receiver& receiver, const Endpoint& from, const uint8_t* data, size_t size,
                size_t segment, bool truncated);
@@ -108,7 +117,13 @@ class DatagramSocket {
   SocketOptions options_;
   SocketStats stats_;
   std::deque<Outgoing> queue_;
-  bool waiting_writable_ = false;
+  // Set by a wait's handler on an I/O thread, read by Flush where the owner serialises it.
+  std::atomic<bool> waiting_writable_{false};
+  std::function<void()> wake_;
+  // A local (Unix datagram) peer's queue is full: Linux never signals writability for it on
+  // an unconnected socket, so the send is retried after a short, growing pause instead.
+  boost::asio::steady_timer retry_timer_;
+  std::chrono::microseconds retry_pause_{0};
   std::string unlink_on_close_;
   // Receive buffers, reused across batches.
   std::vector<uint8_t> rx_;

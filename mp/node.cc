@@ -52,6 +52,7 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
       auto s = DatagramSocket::OpenUdp(io_.get_executor(), *config_.udp, options);
       if (!s) return s.error();
       udp_ = std::move(*s);
+      udp_->SetWake(Waker());
     }
     options.offload = false;  // group and local sockets never see runs worth coalescing
     for (const Endpoint& g : config_.groups) {
@@ -63,6 +64,7 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
       auto s = DatagramSocket::OpenLocal(io_.get_executor(), *config_.local_path, options);
       if (!s) return s.error();
       local_ = std::move(*s);
+      local_->SetWake(Waker());
     }
     return Status::Ok();
   }
@@ -202,6 +204,13 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
         });
   }
 
+  // A socket that can send again: an entry into the serializer, whose AfterEntry flushes.
+  std::function<void()> Waker() {
+    return [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->serializer_.Run([] {});
+    };
+  }
+
   void Route(const Endpoint& to, std::span<const uint8_t> bytes) {
     switch (to.kind()) {
       case TransportKind::kUdp:
@@ -259,6 +268,7 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
       s.queue_drops += d->stats().queue_drops;
       s.oversize += d->stats().oversize;
       s.offload_sends += d->stats().offload_sends;
+      s.local_retries += d->stats().local_retries;
     };
     add(udp_.get());
     add(local_.get());

@@ -61,6 +61,7 @@ struct NodeStats {
   uint64_t send_errors = 0, queue_drops = 0, oversize = 0;
   uint64_t fault_drops = 0;    // dropped on purpose by the fault profile
   uint64_t offload_sends = 0;  // GSO sends, each carrying several datagrams
+  uint64_t local_retries = 0;  // sends to a local peer whose queue was full, tried again
   size_t pending = 0, peers = 0;
 };
 
