@@ -110,8 +110,8 @@ TEST(Instance, OverloadMakesTheReadTimerReportABacklogToLbd) {
   auto instance = Make(io.io(), c, std::make_unique<Slow>());
   // Many sessions at once: every worker always finds work waiting (one busy session would
   // keep one worker busy while the other's reads time out: not an overload).
+  std::atomic<int> answered{0};  // outlives the client, whose stop fails what is still pending
   Client client(io.io());
-  std::atomic<int> answered{0};
   for (int s = 0; s < 8; ++s) {
     auto opened = client.Open(instance->udp_endpoint());
     ASSERT_TRUE(opened.ok());
@@ -192,16 +192,18 @@ TEST(Instance, CleanShutdownTellsEveryClientWaitsForThemAndFinishesPendingWork) 
   auto sb = b.Open(instance->udp_endpoint());
   ASSERT_TRUE(sa.ok() && sb.ok());
   // A request still being worked on when the shutdown starts.
-  std::promise<mp::SendResult> pending;
+  // Shared with the callback: the client's node outlives this frame's promise and fails the
+  // abandoned send when it is destroyed at the end of the test.
+  auto pending = std::make_shared<std::promise<mp::SendResult>>();
   a.node().Send(instance->udp_endpoint(), sa->session, 0x0100, 0, {}, {},
-                [&](mp::SendResult&& r) { pending.set_value(std::move(r)); });
+                [pending](mp::SendResult&& r) { pending->set_value(std::move(r)); });
   std::this_thread::sleep_for(30ms);
   std::promise<void> stopped;
   instance->Shutdown(ShutdownMode::kClean, [&] { stopped.set_value(); });
   ASSERT_TRUE(a.WaitUnsolicited(mp::wire::kShutdown));
   ASSERT_TRUE(b.WaitUnsolicited(mp::wire::kShutdown));
   EXPECT_EQ(a.Unsolicited()[0].payload, std::vector<uint8_t>{mp::wire::kShutdownClean});
-  const auto r = pending.get_future().get();
+  const auto r = pending->get_future().get();
   EXPECT_FALSE(r.error) << r.error.message();  // the pending transaction was finished
   ASSERT_EQ(stopped.get_future().wait_for(10s), std::future_status::ready);
   EXPECT_TRUE(lbd.WaitForState(mp::StateReason::kShutdown));
@@ -218,9 +220,11 @@ TEST(Instance, EmergencyShutdownTellsClientsAndStopsAtOnce) {
   Client a(io.io());
   auto sa = a.Open(instance->udp_endpoint());
   ASSERT_TRUE(sa.ok());
-  std::promise<mp::SendResult> pending;
+  // Shared with the callback: the client's node outlives this frame's promise and fails the
+  // abandoned send when it is destroyed at the end of the test.
+  auto pending = std::make_shared<std::promise<mp::SendResult>>();
   a.node().Send(instance->udp_endpoint(), sa->session, 0x0100, 0, {}, {},
-                [&](mp::SendResult&& r) { pending.set_value(std::move(r)); });
+                [pending](mp::SendResult&& r) { pending->set_value(std::move(r)); });
   std::this_thread::sleep_for(30ms);
   std::promise<void> stopped;
   const auto start = std::chrono::steady_clock::now();
@@ -230,8 +234,7 @@ TEST(Instance, EmergencyShutdownTellsClientsAndStopsAtOnce) {
   ASSERT_TRUE(a.WaitUnsolicited(mp::wire::kShutdown));
   EXPECT_EQ(a.Unsolicited()[0].payload, std::vector<uint8_t>{mp::wire::kShutdownEmergency});
   // The pending transaction was abandoned: no reply comes.
-  mp::SendOptions o;
-  EXPECT_EQ(pending.get_future().wait_for(400ms), std::future_status::timeout);
+  EXPECT_EQ(pending->get_future().wait_for(400ms), std::future_status::timeout);
 }
 
 TEST(Instance, TheStatisticsReplyCarriesRealFigures) {

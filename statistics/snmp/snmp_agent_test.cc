@@ -14,69 +14,21 @@
 #include <dabs/snmp/rows.h>
 
 #include "../statd/testing/statd_fixture.h"
+#include "../../tests/support/netsnmp.h"
 
 namespace dabs::snmp {
 namespace {
 
 using namespace dabs::statd::testing;
 
-constexpr const char* kSnmpd = "/usr/sbin/snmpd";
-constexpr const char* kSnmptrapd = "/usr/sbin/snmptrapd";
-constexpr const char* kSnmpwalk = "/usr/bin/snmpwalk";
+using dabs::testing::NetSnmp;
+using dabs::testing::SnmpNumber;
+using dabs::testing::TrapLog;
 
-// Net-SNMP's tools, or a failure naming the Debian package: this test never passes silently.
-bool HaveTools() {
-  bool ok = true;
-  for (auto [path, package] :
-       {std::pair{kSnmpd, "snmpd"}, {kSnmptrapd, "snmptrapd"}, {kSnmpwalk, "snmp"}}) {
-    if (::access(path, X_OK) != 0) {
-      ADD_FAILURE() << path << " is missing: install the Debian package '" << package << "'";
-      ok = false;
-    }
-  }
-  return ok;
-}
-
-// Starts a Net-SNMP daemon in the foreground, logging to stdout, and waits for its banner.
-std::unique_ptr<dabs::testing::Subprocess> StartDaemon(const char* path, const fs::path& conf,
-                                                       std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {path, "-f", "-Lo", "-C", "-c", conf.string(), "-m", ""};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  auto p = std::make_unique<dabs::testing::Subprocess>(argv);
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto line = p->ReadLine(1s);
-    if (line && line->find("NET-SNMP version") != std::string::npos) return p;
-    if (!p->running()) break;
-  }
-  ADD_FAILURE() << path << " did not start with " << conf;
-  return nullptr;
-}
-
-// snmpwalk -On -m '' of `oid`: numeric OID (no leading dot) -> value text ("Gauge32: 3").
 std::map<std::string, std::string> Walk(uint16_t port, const Oid& oid) {
-  dabs::testing::Subprocess p({kSnmpwalk, "-On", "-m", "", "-v2c", "-c", "public", "-t", "2", "-r",
-                               "1", "127.0.0.1:" + std::to_string(port), OidToString(oid)});
-  std::map<std::string, std::string> out;
-  while (auto line = p.ReadLine(30s)) {
-    const auto eq = line->find(" = ");
-    if (eq == std::string::npos || line->empty() || (*line)[0] != '.') continue;
-    out[line->substr(1, eq - 1)] = line->substr(eq + 3);
-  }
-  p.Wait();
-  return out;
+  return dabs::testing::SnmpWalk(port, OidToString(oid));
 }
-
-// The number in "Gauge32: 42" / "INTEGER: 5", or -1.
-long long Number(const std::string& value) {
-  const auto colon = value.find(": ");
-  if (colon == std::string::npos) return -1;
-  try {
-    return std::stoll(value.substr(colon + 2));
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
+long long Number(const std::string& value) { return SnmpNumber(value); }
 
 std::string Instance(const Oid& column, const Oid& index) {
   Oid o = column;
@@ -84,66 +36,15 @@ std::string Instance(const Oid& column, const Oid& index) {
   return OidToString(o);
 }
 
-// snmptrapd's output, line by line (one line per notification's varbinds).
-class TrapLog {
- public:
-  explicit TrapLog(dabs::testing::Subprocess& trapd) : trapd_(trapd) {}
-
-  // Whether a line holds every one of `needles`: one already read, or one coming within
-  // `limit`. Notifications of one round may arrive in any order.
-  bool Await(const std::vector<std::string>& needles, std::chrono::seconds limit) {
-    auto matches = [&](const std::string& line) {
-      for (const auto& n : needles) {
-        if (line.find(n) == std::string::npos) return false;
-      }
-      return true;
-    };
-    if (std::any_of(lines_.begin(), lines_.end(), matches)) return true;
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto line = trapd_.ReadLine(1s);
-      if (!line) continue;
-      lines_.push_back(*line);
-      if (matches(*line)) return true;
-    }
-    return false;
-  }
-  std::string Text() const {
-    std::string out;
-    for (const auto& l : lines_)
-      out += l + "\n";
-    return out;
-  }
-
- private:
-  dabs::testing::Subprocess& trapd_;
-  std::vector<std::string> lines_;
-};
-
 TEST(SnmpAgent, SnmpwalkShowsTheFarmAndSnmptrapdHearsItsNotifications) {
-  if (!HaveTools()) return;
+  if (!dabs::testing::HaveNetSnmpTools()) return;
   TempDir dir;
   ASSERT_FALSE(dir.path().empty());
-  const uint16_t snmp_port = FreePort(SOCK_DGRAM);
-  const uint16_t agentx_port = FreePort(SOCK_STREAM);
-  const uint16_t trap_port = FreePort(SOCK_DGRAM);
-  fs::create_directories(dir.path() / "snmpd");
-  fs::create_directories(dir.path() / "trapd");
-  std::ofstream(dir.path() / "snmptrapd.conf")
-      << "snmpTrapdAddr udp:127.0.0.1:" << trap_port << "\n"
-      << "authCommunity log public\n"
-      << "[snmp] persistentDir " << (dir.path() / "trapd").string() << "\n";
-  std::ofstream(dir.path() / "snmpd.conf")
-      << "agentaddress udp:127.0.0.1:" << snmp_port << "\n"
-      << "master agentx\n"
-      << "agentXSocket tcp:127.0.0.1:" << agentx_port << "\n"
-      << "rocommunity public 127.0.0.1\n"
-      << "trap2sink 127.0.0.1:" << trap_port << " public\n"
-      << "[snmp] persistentDir " << (dir.path() / "snmpd").string() << "\n";
-  auto trapd = StartDaemon(kSnmptrapd, dir.path() / "snmptrapd.conf", {"-On"});
-  ASSERT_NE(trapd, nullptr);
-  auto snmpd = StartDaemon(kSnmpd, dir.path() / "snmpd.conf");
-  ASSERT_NE(snmpd, nullptr);
+  NetSnmp net;
+  ASSERT_TRUE(net.Start(dir.path()));
+  const uint16_t snmp_port = net.snmp_port;
+  const uint16_t agentx_port = net.agentx_port;
+  auto& trapd = net.trapd;
 
   FarmFile f;
   f.agentx_socket = "tcp:127.0.0.1:" + std::to_string(agentx_port);

@@ -1,6 +1,6 @@
-// A child process for tests that drive real executables: started with posix_spawn, its
+// A child process for tests that drive real executables: started with fork and exec, its
 // standard output readable line by line, killed (SIGKILL) and reaped if still running when
-// the object goes away.
+// the object goes away, and sent SIGTERM by the kernel if the test process dies first.
 #pragma once
 
 #include <chrono>
@@ -11,7 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,20 +25,27 @@ class Subprocess {
   // `stderr_path` when one is given.
   explicit Subprocess(const std::vector<std::string>& argv, const std::string& stderr_path = {}) {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    if (!stderr_path.empty()) {
-      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
-                                       O_WRONLY | O_CREAT | O_APPEND, 0644);
-    }
+    if (argv.empty() || ::pipe2(fds, O_CLOEXEC) != 0) return;
+    // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
     std::vector<char*> args;
     for (const auto& a : argv)
       args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // A test that crashes or is killed by ctest's timeout takes its children with it (SIGTERM:
+      // dabs-farm then stops its daemons), instead of leaving daemons holding ports.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(127);
+      ::dup2(fds[1], STDOUT_FILENO);
+      if (!stderr_path.empty()) {
+        const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (err >= 0) ::dup2(err, STDERR_FILENO);
+      }
+      ::execve(args[0], args.data(), environ);
+      ::_exit(127);
+    }
     ::close(fds[1]);
     out_ = fds[0];
   }

@@ -59,6 +59,7 @@ fs::path WriteFarmFile(const TestFarm& f, const fs::path& dir) {
     << "placement:\n"
     << "  policy: " << f.policy << "\n"
     << "  ballot_window_ms: " << f.ballot_window_ms << "\n";
+  if (!f.agentx_socket.empty()) y << "snmp:\n  agentx_socket: " << f.agentx_socket << "\n";
   if (!f.apps.empty()) y << "apps:\n";
   for (const auto& a : f.apps) {
     y << "  - name: " << a.name << "\n"

@@ -41,6 +41,7 @@ struct TestFarm {
   int lease_ms = 400;
   std::string policy = "vote";
   int ballot_window_ms = 10;
+  std::string agentx_socket;  // snmp.agentx_socket, when set
   std::vector<TestApp> apps;
 };
 
