@@ -140,11 +140,13 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
 
   // ---- DatagramSink
   void SendDatagram(const Endpoint& to, std::span<const uint8_t> bytes) override {
-    if (!faults_.profile().Any()) {
+    const bool shaped = config_.shaper && to.kind() == TransportKind::kUdp;
+    if (!faults_.profile().Any() && !shaped) {
       Route(to, bytes);
       return;
     }
-    const FaultDecision d = faults_.Decide(bytes.size());
+    FaultDecision d = faults_.profile().Any() ? faults_.Decide(bytes.size()) : FaultDecision{};
+    if (shaped && d.copies > 0) Combine(d, config_.shaper->Outbound(to, bytes, clock_.Now()));
     if (d.copies == 0) ++fault_drops_;
     for (int i = 0; i < d.copies; ++i) {
       std::vector<uint8_t> copy(bytes.begin(), bytes.end());
@@ -153,14 +155,7 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
         Route(to, copy);
         continue;
       }
-      auto timer = std::make_shared<asio::steady_timer>(io_, d.extra_delay);
-      timer->async_wait([self = shared_from_this(), timer, to,
-                         copy = std::move(copy)](const boost::system::error_code& ec) {
-        if (ec) return;
-        self->serializer_.Run([self, to, copy] {
-          if (!self->stopped_) self->Route(to, copy);
-        });
-      });
+      Later(d.extra_delay, [to, copy = std::move(copy)](Impl& self) { self.Route(to, copy); });
     }
   }
 
@@ -196,12 +191,57 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
             if (self->stopped_) return;
             socket->ReceiveBatch(
                 [&](const Endpoint& from, std::span<const uint8_t> bytes) {
-                  self->engine_.OnDatagram(from, bytes, via_group);
+                  if (self->config_.shaper && !via_group && socket == self->udp_.get()) {
+                    self->ShapedInbound(from, bytes);
+                  } else {
+                    self->engine_.OnDatagram(from, bytes, via_group);
+                  }
                 },
                 self->config_.receive_budget);
             self->ArmReceive(socket, via_group);
           });
         });
+  }
+
+  // `more` applied after `d`: copies multiply, delays add, damage accumulates (one byte each).
+  static void Combine(FaultDecision& d, const FaultDecision& more) {
+    d.copies *= more.copies;
+    d.extra_delay += more.extra_delay;
+    if (more.corrupt && !d.corrupt) {
+      d.corrupt = true;
+      d.corrupt_offset = more.corrupt_offset;
+      d.corrupt_mask = more.corrupt_mask;
+    }
+  }
+
+  // Runs `fn` on the strand after `delay`, unless the node has stopped by then.
+  void Later(Duration delay, std::function<void(Impl&)> fn) {
+    auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+    timer->async_wait([self = shared_from_this(), timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+      if (ec) return;
+      self->serializer_.Run([self, fn] {
+        if (!self->stopped_) fn(*self);
+      });
+    });
+  }
+
+  // A datagram from the UDP socket through the shaper: now, later, twice, or never.
+  void ShapedInbound(const Endpoint& from, std::span<const uint8_t> bytes) {
+    const FaultDecision d = config_.shaper->Inbound(from, bytes, clock_.Now());
+    if (d.copies == 0) ++fault_drops_;
+    for (int i = 0; i < d.copies; ++i) {
+      if (d.extra_delay <= Duration(0) && !d.corrupt) {
+        engine_.OnDatagram(from, bytes, false);
+        continue;
+      }
+      std::vector<uint8_t> copy(bytes.begin(), bytes.end());
+      FaultInjector::Apply(d, copy);
+      if (d.extra_delay <= Duration(0)) {
+        engine_.OnDatagram(from, copy, false);
+        continue;
+      }
+      Later(d.extra_delay, [from, copy = std::move(copy)](Impl& self) { self.engine_.OnDatagram(from, copy, false); });
+    }
   }
 
   // A socket that can send again: an entry into the serializer, whose AfterEntry flushes.

@@ -8,6 +8,7 @@
 #include <span>
 
 #include <dabs/mp/clock.h>
+#include <dabs/mp/endpoint.h>
 
 namespace dabs::mp {
 
@@ -62,6 +63,19 @@ class FaultInjector {
  private:
   FaultProfile profile_;
   Random& random_;
+};
+
+// A model of the link between a node and its peers (the emulator's plant channels: a shared
+// OOB return with contention, DOCSIS request-grant, a modem): for each datagram, how many
+// copies arrive, after what delay, and whether damaged. The node asks it for every datagram
+// it sends (Outbound) and every one it receives on its UDP socket (Inbound), on its strand,
+// in order; `now` is the node's clock. Implementations keep their own queue state (a
+// channel busy until some time) and randomness; they need not be thread-safe.
+class LinkShaper {
+ public:
+  virtual ~LinkShaper() = default;
+  virtual FaultDecision Outbound(const Endpoint& to, std::span<const uint8_t> bytes, TimePoint now) = 0;
+  virtual FaultDecision Inbound(const Endpoint& from, std::span<const uint8_t> bytes, TimePoint now) = 0;
 };
 
 }  // namespace dabs::mp

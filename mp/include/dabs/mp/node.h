@@ -41,6 +41,9 @@ struct NodeConfig {
   bool udp_offload = true;
   FaultProfile faults;  // applied to every datagram sent (tests, emulator)
   uint64_t fault_seed = 1;
+  // The plant between this node and its peers (the emulator's channels): delays, losses and
+  // damage for every UDP datagram sent and received, after `faults`. None: a plain wire.
+  std::shared_ptr<LinkShaper> shaper;
   std::shared_ptr<const VaResolver> resolver;  // for SendToVa
   Self self;                                   // where this node runs, for proximity
   // For a blocking client with no thread running the io_context: SendSync runs it on the
