@@ -190,6 +190,30 @@ void Lbd::Impl::OnStateChange(const mp::Message& m) {
     default:
       break;
   }
+  ForwardToStatd(m, change->reason);
+}
+
+void Lbd::Impl::ForwardToStatd(const mp::Message& m, mp::StateReason reason) {
+  // Reports that mean "a figure is near its limit" make dabs-statd poll the instances now
+  // instead of at its next period (seed 002 Fig. 14). One way, best effort: a server may run
+  // without dabs-statd, and its next poll finds the same figures.
+  switch (reason) {
+    case mp::StateReason::kBacklog:
+    case mp::StateReason::kLockTimeout:
+    case mp::StateReason::kWriteTimeout:
+    case mp::StateReason::kLatencyHigh:
+    case mp::StateReason::kLatencyLow:
+    case mp::StateReason::kThreshold:
+    case mp::StateReason::kSessionsFull:
+      break;
+    default:
+      return;
+  }
+  mp::SendOptions o;
+  o.expect_reply = false;
+  o.max_transmissions = 1;
+  node->Send(mp::Endpoint::Local(layout.statd_socket().string()), 0, mp::wire::kStateChange, m.header.va,
+             m.payload, o, [](mp::SendResult&&) {});
 }
 
 void Lbd::Impl::OnErrorReport(const mp::Message& m) {

@@ -137,6 +137,7 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   LocalInstance* StartInstances(const config::AppEntry& app);
   void OnStarted(const mp::Message& m);
   void OnStateChange(const mp::Message& m);
+  void ForwardToStatd(const mp::Message& m, mp::StateReason reason);
   void OnErrorReport(const mp::Message& m);
   void OnShutdownRequest(const mp::Message& m);
   void SyncInstancesFromRecords();
