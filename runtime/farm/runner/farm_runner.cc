@@ -70,26 +70,25 @@ int SeenBy(Server& s) {
   return seen;
 }
 
-// DASPs whose dabs-lbd was killed live on (a restarted dabs-lbd adopts them). When the farm
-// stops, any still running under a server's state directory are killed: nothing outlives it.
+// DASPs whose dabs-lbd was killed live on (a restarted dabs-lbd adopts them), and a daemon may
+// have been started again by someone else (dabs-emu's fault timeline restarts servers). When
+// the farm stops, every process still running under a server's state directory (the
+// directory is in every daemon's and every DASP's command line) is killed: nothing outlives it.
 int SweepOrphans(Server& s) {
-  std::vector<int32_t> pids;
-  if (s.store) {
-    (void)s.store->Read([&](const store::ReadTxn& txn) {
-      pids.clear();
-      return txn.ForEach(store::Database::kDasps, {},
-                         [&](std::string_view, std::string_view value) {
-                           if (auto r = store::DaspRecordFromJson(value); r && r->pid > 0)
-                             pids.push_back(r->pid);
-                           return store::Visit::kContinue;
-                         });
-    });
-  }
+  const std::string dir = s.layout.dir.string();
   int killed = 0;
-  for (int32_t pid : pids) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const int pid = std::stoi(name);
+    if (pid == ::getpid()) continue;
+    std::ifstream in("/proc/" + name + "/cmdline", std::ios::binary);
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(s.layout.dir.string()) == std::string::npos) continue;  // not ours (or gone)
+    for (char& c : cmdline)
+      if (c == '\0') c = ' ';
+    // The directory as a whole argument or a path prefix, not a sibling ("s1" vs "s10").
+    if (cmdline.find(dir + " ") == std::string::npos && cmdline.find(dir + "/") == std::string::npos) continue;
     if (::kill(pid, SIGKILL) == 0) ++killed;
   }
   return killed;
