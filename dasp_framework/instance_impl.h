@@ -78,6 +78,8 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   // sessions.cc
   void OnNodeMessage(mp::Message&& m);
   void OnNodeError(const mp::ErrorReport& r);
+  void HandleClientStarted(const mp::Message& m);
+  void HandleClientErrorReport(const mp::Message& m);
   void HandleOpen(const mp::Message& m);
   void HandleAddClient(const mp::Message& m);
   // Opens a session for a client; `answer(status, session)` reports the outcome once.
@@ -117,6 +119,7 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
     std::chrono::steady_clock::time_point at;
   };
   std::map<std::tuple<std::string, uint8_t, std::string>, RecentOpen> recent_opens;
+  std::chrono::steady_clock::time_point recent_opens_pruned{};  // at most one sweep a second
   mp::VaAllocator client_vas;
 
   // Callbacks (control path).

@@ -109,6 +109,37 @@ Result<OpenSessionReply> OpenSessionReply::Decode(std::span<const uint8_t> paylo
   return rep;
 }
 
+std::vector<uint8_t> RedirectPayload::Encode() const {
+  std::vector<uint8_t> out;
+  TlvWriter w(out);
+  w.U8(tag::kSession, session);
+  w.U32(tag::kDaspVa, dasp_va);
+  if (dasp_endpoint.is_udp() && dasp_endpoint.valid()) w.Endpoint(tag::kDaspEndpoint, dasp_endpoint);
+  if (client_va) w.U32(tag::kClientVa, *client_va);
+  return out;
+}
+
+Result<RedirectPayload> RedirectPayload::Decode(std::span<const uint8_t> payload) {
+  auto tlvs = TlvList::Parse(payload);
+  if (!tlvs) return tlvs.error();
+  RedirectPayload r;
+  auto session = tlvs->U8(tag::kSession);
+  if (!session || *session == 0) return Malformed("REDIRECT without a SESSION in 1..255");
+  r.session = *session;
+  auto dasp_va = tlvs->U32(tag::kDaspVa);
+  if (!dasp_va) return Malformed("REDIRECT without DASP_VA");
+  r.dasp_va = *dasp_va;
+  auto ep = tlvs->Endpoint(tag::kDaspEndpoint);
+  if (!ep) return Malformed("REDIRECT without a valid DASP_ENDPOINT");
+  r.dasp_endpoint = *ep;
+  if (tlvs->Find(tag::kClientVa)) {
+    auto client_va = tlvs->U32(tag::kClientVa);
+    if (!client_va) return Malformed("CLIENT_VA is not a u32");
+    r.client_va = *client_va;
+  }
+  return r;
+}
+
 std::vector<uint8_t> NakPayload::Encode() const {
   std::vector<uint8_t> out;
   ByteWriter w(out);

@@ -399,6 +399,42 @@ TEST(ErrorReportPayload, LongTextIsCutOnACharacterBoundary) {
   }
 }
 
+// ---------------------------------------------------------------------------- REDIRECT
+
+TEST(RedirectPayload, RoundTripsWithAndWithoutClientVa) {
+  RedirectPayload r{7, MakeVa(2, 5), Endpoint::Parse("10.0.0.3:7400").value(), std::nullopt};
+  auto back = RedirectPayload::Decode(r.Encode());
+  ASSERT_TRUE(back.ok()) << back.error().Message();
+  EXPECT_EQ(*back, r);
+  r.client_va = MakeVa(2, 99);
+  back = RedirectPayload::Decode(r.Encode());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->client_va, MakeVa(2, 99));
+}
+
+TEST(RedirectPayload, UsesTheOpenSessionReplyTags) {
+  // SESSION 0x10 (1 byte), DASP_VA 0x11 (4), DASP_ENDPOINT 0x12 (family, address, port).
+  RedirectPayload r{3, 0x00200001, Endpoint::Parse("10.0.0.9:7401").value(), 0x00200002};
+  const std::vector<uint8_t> want = {0x10, 0, 1, 3,                          //
+                                     0x11, 0, 4, 0x00, 0x20, 0x00, 0x01,     //
+                                     0x12, 0, 7, 4,    10,   0,    0,    9, 0x1C, 0xE9,  //
+                                     0x13, 0, 4, 0x00, 0x20, 0x00, 0x02};
+  EXPECT_EQ(r.Encode(), want);
+}
+
+TEST(RedirectPayload, RejectsMissingFieldsAndSessionZero) {
+  const auto ep = Endpoint::Parse("10.0.0.3:7400").value();
+  EXPECT_FALSE(RedirectPayload::Decode(RedirectPayload{0, 5, ep, {}}.Encode()).ok());
+  EXPECT_FALSE(RedirectPayload::Decode(RedirectPayload{1, 5, Endpoint{}, {}}.Encode()).ok());
+  std::vector<uint8_t> no_va = {0x10, 0, 1, 3};
+  EXPECT_FALSE(RedirectPayload::Decode(no_va).ok());
+  std::vector<uint8_t> bad_client_va = RedirectPayload{1, 5, ep, {}}.Encode();
+  bad_client_va.insert(bad_client_va.end(), {0x13, 0, 2, 0, 1});
+  auto bad = RedirectPayload::Decode(bad_client_va);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, make_error_code(Errc::kMalformed));
+}
+
 // ---------------------------------------------------------------------------- one byte
 
 TEST(OneBytePayload, RoundTripsAndRejectsOtherSizes) {

@@ -103,6 +103,22 @@ struct ErrorReportPayload {
   static Result<ErrorReportPayload> Decode(std::span<const uint8_t> payload);
 };
 
+// REDIRECT payload (spec 7: DASP -> DACP), TLVs reusing spec 5's reply tags: SESSION 0x10,
+// DASP_VA 0x11 and DASP_ENDPOINT 0x12 required, CLIENT_VA 0x13 optional (the client's VA at
+// the new instance; absent: the client keeps its VA). Wire-compatible with mp::Redirect
+// (local_messages.h), which has no CLIENT_VA. docs/payloads.md, REDIRECT.
+struct RedirectPayload {
+  uint8_t session = 0;  // 1..255
+  Va dasp_va = kVaNone;
+  Endpoint dasp_endpoint;  // UDP
+  std::optional<Va> client_va;
+
+  std::vector<uint8_t> Encode() const;
+  // kMalformed when a required field is missing, SESSION is 0 or a field has a bad length.
+  static Result<RedirectPayload> Decode(std::span<const uint8_t> payload);
+  friend bool operator==(const RedirectPayload&, const RedirectPayload&) = default;
+};
+
 // One-byte payloads (SHUTDOWN mode, STATE_CHANGE state, STATUS reply).
 std::vector<uint8_t> EncodeU8(uint8_t v);
 std::optional<uint8_t> DecodeU8(std::span<const uint8_t> payload);
