@@ -1,0 +1,168 @@
+// dabs-emu: thousands of set-tops and the plant between them and a real farm.
+//   dabs-emu run SCENARIO.yaml --farm FILE [--report DIR] [--farm-state DIR]
+//   dabs-emu check SCENARIO.yaml
+// (shared/spec/config.md; the scenario reference is docs/emulator.md).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <dabs/config/farm.h>
+#include <dabs/config/load.h>
+#include <dabs/emu/scenario.h>
+
+#include "calc_client.h"
+#include "echo_client.h"
+#include "emulation.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+int Fail(const std::string& line) {
+  std::fprintf(stderr, "dabs-emu: %s\n", line.c_str());
+  return 1;
+}
+
+// The scenario, or every problem on stderr.
+std::optional<dabs::emu::Scenario> Load(const fs::path& file) {
+  std::vector<std::string> problems;
+  auto s = dabs::emu::LoadScenario(file, &problems);
+  if (s) return std::move(*s);
+  for (const auto& p : problems)
+    std::fprintf(stderr, "%s\n", p.c_str());
+  if (problems.empty()) std::fprintf(stderr, "%s\n", s.error().Message().c_str());
+  std::fprintf(stderr, "dabs-emu: %s is not a valid scenario\n", file.string().c_str());
+  return std::nullopt;
+}
+
+// The farm's client-side address (a farm in namespaces: the bridge's), from farm.json.
+std::optional<std::string> ClientAddress(const fs::path& farm_dir) {
+  std::ifstream in(farm_dir / "farm.json");
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("client_address")) return std::nullopt;
+  return j.value("client_address", "");
+}
+
+struct Flags {
+  fs::path scenario, farm_file, report_dir, farm_state;
+  std::optional<uint32_t> stbs;
+  std::optional<double> duration;
+  std::optional<uint64_t> seed;
+  std::optional<std::string> mode;
+  int threads = 2;
+  bool json = false, quiet = false;
+  double drain_s = 10;
+  std::string log_level = "warn";
+};
+
+int Run(const Flags& f) {
+  auto scenario = Load(f.scenario);
+  if (!scenario) return 2;
+  std::vector<dabs::config::Problem> problems;
+  auto loaded = dabs::config::LoadFarmFile(f.farm_file, &problems);
+  if (!loaded) {
+    for (const auto& p : problems)
+      std::fprintf(stderr, "%s\n", p.ToString().c_str());
+    return Fail(f.farm_file.string() + " is not a valid farm file");
+  }
+  auto farm = dabs::config::Build(loaded->records);
+  if (!farm) return Fail(farm.error().Message());
+  if (f.stbs) scenario->stbs = *f.stbs;
+  if (f.duration) scenario->duration_s = *f.duration;
+  if (f.seed) scenario->seed = *f.seed;
+  if (f.mode) scenario->endpoint_mode = *f.mode == "gateway" ? dabs::emu::EndpointMode::kGateway : dabs::emu::EndpointMode::kPerStb;
+
+  dabs::emu::EmulationOptions o;
+  o.scenario = std::move(*scenario);
+  o.scenario_name = f.scenario.filename().string();
+  o.farm_group = farm->group;
+  o.addressing.multicast_interface = farm->interface == "0.0.0.0" ? "127.0.0.1" : farm->interface;
+  o.addressing.bind_address = "127.0.0.1";
+  if (!f.farm_state.empty()) {
+    o.farm_dir = f.farm_state;
+    // A farm in namespaces: set-tops are on the root side of its bridge.
+    if (auto a = ClientAddress(f.farm_state); a && !a->empty() && *a != "127.0.0.1") {
+      o.addressing.multicast_interface = *a;
+      o.addressing.bind_address = *a;
+      o.addressing.loopback_per_stb = false;
+    }
+  }
+  if (!f.report_dir.empty()) o.report_dir = f.report_dir;
+  o.io_threads = f.threads;
+  o.drain_s = f.drain_s;
+  o.show_progress = !f.quiet;
+  o.progress.json = f.json;
+  o.progress.tty = dabs::emu::ProgressPrinter::IsTerminal(stderr);
+  o.progress.interval_s = 5;
+  auto summary = dabs::emu::RunEmulation(o);
+  if (!summary) return Fail(summary.error().Message());
+  const auto& e = summary->end;
+  std::fprintf(stderr,
+               "dabs-emu: %llu set-tops, %llu sessions opened (%llu failed), %llu requests ok (%llu failed), "
+               "%llu local operations, %llu re-homed, %llu module downloads%s\n",
+               static_cast<unsigned long long>(e.stbs_started), static_cast<unsigned long long>(e.sessions_opened),
+               static_cast<unsigned long long>(e.sessions_failed), static_cast<unsigned long long>(e.requests_ok),
+               static_cast<unsigned long long>(e.requests_failed), static_cast<unsigned long long>(e.local_ops),
+               static_cast<unsigned long long>(e.rehomed), static_cast<unsigned long long>(summary->module_downloads),
+               o.report_dir ? (", report in " + o.report_dir->string()).c_str() : "");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"dabs-emu: emulated set-tops and plant (OOB, DOCSIS, modem, carousel) against a real dabs farm"};
+  cli.require_subcommand(1);
+  Flags f;
+  auto* run = cli.add_subcommand("run", "Run a scenario against a running farm");
+  run->add_option("scenario", f.scenario, "The scenario (YAML; docs/emulator.md)")->required()->check(CLI::ExistingFile);
+  run->add_option("--farm", f.farm_file, "The farm file (its group is where set-tops open sessions)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_option("--report", f.report_dir, "Write report.json, timeline.csv and charts here");
+  run->add_option("--farm-state", f.farm_state,
+                  "dabs-farm's --state-dir: needed by server faults (kill, stop, restart, partition) and for a farm in namespaces");
+  run->add_option("--stbs", f.stbs, "Override the scenario's set-top count")->check(CLI::Range(1u, dabs::emu::kMaxStbs));
+  run->add_option("--duration", f.duration, "Override the scenario's duration (seconds)")->check(CLI::PositiveNumber);
+  run->add_option("--seed", f.seed, "Override the scenario's random seed");
+  run->add_option("--endpoint-mode", f.mode, "Override the endpoint mode")->check(CLI::IsMember({"per_stb", "gateway"}));
+  run->add_option("--threads", f.threads, "I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+  run->add_option("--drain", f.drain_s, "Seconds to close every session at the end")->capture_default_str();
+  run->add_flag("--json", f.json, "Progress as one JSON object per line");
+  run->add_flag("--quiet", f.quiet, "No progress lines");
+  run->add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  fs::path check_file;
+  auto* check = cli.add_subcommand("check", "Validate a scenario and print what it describes");
+  check->add_option("scenario", check_file, "The scenario (YAML)")->required()->check(CLI::ExistingFile);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_name() == "CallForHelp") {
+      std::fputs((cli.got_subcommand("run") ? run->help() : cli.got_subcommand("check") ? check->help() : cli.help()).c_str(),
+                 stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "dabs-emu: %s (see --help)\n", e.what());
+    return 2;
+  }
+  spdlog::set_default_logger(spdlog::stderr_color_mt("dabs-emu"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %n: %v");
+  spdlog::set_level(spdlog::level::from_str(f.log_level));
+  (void)dabs::calculator::RegisterClient();
+  (void)dabs::echo::RegisterClient();
+  if (cli.got_subcommand("check")) {
+    auto s = Load(check_file);
+    if (!s) return 2;
+    std::printf("%s: %u set-tops, %zu profiles, %.0f s, seed %llu, %s mode, %zu faults\n", check_file.string().c_str(),
+                s->stbs, s->profiles.size(), s->duration_s, static_cast<unsigned long long>(s->seed),
+                s->endpoint_mode == dabs::emu::EndpointMode::kGateway ? "gateway" : "per_stb", s->faults.size());
+    return 0;
+  }
+  return Run(f);
+}
