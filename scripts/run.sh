@@ -3,8 +3,9 @@
 # build/ (every executable in build/bin/), starts a 3-server farm on this machine with the
 # example applications (scripts/demo/farm.yaml) and shows it serving: sessions opened
 # through the farm's group and placed by voting, calculator and echo requests, a cold start,
-# the operator's views (dabsctl), then a clean stop. The set-top emulator joins it when it
-# lands (issue 5).
+# the operator's views (dabsctl); then dabs-emu drives 2,000 emulated set-tops against it
+# for 60 s (emulator/scenarios/demo.yaml: DOCSIS, OOB and dial-up set-tops, the calculator
+# and echo) and leaves its report in build/demo-report/; then a clean stop.
 #
 #   scripts/run.sh           # the whole job
 #   scripts/run.sh --keep    # ... and leave the farm running until Ctrl-C
@@ -58,6 +59,15 @@ echo "== 2,000 echoes through one placed session"
 echo "== the operator's views"
 ctl decisions --last 6
 ctl dasps
+ctl stats
+
+echo "== 2,000 emulated set-tops for 60 s (emulator/scenarios/demo.yaml; report in build/demo-report/)"
+rm -rf "$root/build/demo-report"
+"$bin/dabs-emu" run emulator/scenarios/demo.yaml --farm scripts/demo/farm.yaml --farm-state "$state" \
+  --report "$root/build/demo-report"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({k: r[k] for k in ["stbs","sessions_opened","sessions_failed","requests_ok","requests_failed","latency_ms","sessions_by_server"]}, indent=1))' \
+  "$root/build/demo-report/report.json"
+echo "charts: build/demo-report/sessions_by_server.svg, build/demo-report/latency_cdf.svg; per second: build/demo-report/timeline.csv"
 ctl stats
 
 if [[ $keep == 1 ]]; then
