@@ -115,7 +115,7 @@ class Run : public std::enable_shared_from_this<Run> {
   // Stops the schedule and closes every session; waits at most `drain`.
   void Drain(double drain_s) {
     stopping_ = true;
-    asio::post(io_, [self = shared_from_this()] { self->driver_.cancel(); });
+    asio::post(io_, [this] { driver_.cancel(); });
     std::vector<std::shared_ptr<Stb>> open;
     for (uint32_t i = 0; i < stbs_.size(); ++i) {
       std::lock_guard lock(LockOf(i));
@@ -168,7 +168,9 @@ class Run : public std::enable_shared_from_this<Run> {
     }
     const double wait = next_ ? std::min(next_->at_s - now, 0.05) : 0.05;
     driver_.expires_after(Seconds(std::max(wait, 0.0)));
-    driver_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    driver_.async_wait([wself = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = wself.lock();
+      if (!self) return;
       if (!ec) self->Drive();
     });
   }
@@ -209,7 +211,9 @@ class Run : public std::enable_shared_from_this<Run> {
     std::shared_ptr<dacp::ModuleSource> modules = plant_.ModulesFor(i);
     auto selector = std::make_shared<dacp::ChannelSelector>(plant_.Installed(i), modules.get());
     std::weak_ptr<Stb> weak = st;
-    selector->Select([self = shared_from_this(), i, weak, selector, modules](Result<dacp::SelectedChannel> r) {
+    selector->Select([wself = weak_from_this(), i, weak, selector, modules](Result<dacp::SelectedChannel> r) {
+      auto self = wself.lock();
+      if (!self) return;
       if (auto held = weak.lock()) self->OnChannel(i, held, std::move(r));
     });
   }
@@ -246,13 +250,19 @@ class Run : public std::enable_shared_from_this<Run> {
     p.client_id = client->config().client_id;
     std::weak_ptr<Stb> weak = st;
     dacp::ClientCallbacks cb;
-    cb.on_reopened = [self = shared_from_this(), i, weak](const dacp::SessionInfo& info) {
+    cb.on_reopened = [wself = weak_from_this(), i, weak](const dacp::SessionInfo& info) {
+      auto self = wself.lock();
+      if (!self) return;
       if (auto held = weak.lock()) self->OnReopened(i, *held, info);
     };
-    cb.on_redirect = [self = shared_from_this(), i, weak](const dacp::SessionInfo& info) {
+    cb.on_redirect = [wself = weak_from_this(), i, weak](const dacp::SessionInfo& info) {
+      auto self = wself.lock();
+      if (!self) return;
       if (auto held = weak.lock()) self->OnReopened(i, *held, info);
     };
-    cb.on_session_end = [self = shared_from_this(), i, weak](dacp::SessionEnd how, const std::string&) {
+    cb.on_session_end = [wself = weak_from_this(), i, weak](dacp::SessionEnd how, const std::string&) {
+      auto self = wself.lock();
+      if (!self) return;
       if (auto held = weak.lock()) self->OnSessionEnd(i, *held, how);
     };
     client->SetCallbacks(std::move(cb));
@@ -262,7 +272,9 @@ class Run : public std::enable_shared_from_this<Run> {
       st->client = client;
       st->app = factory->make(p, client);
     }
-    client->Open([self = shared_from_this(), i, weak](Status s) {
+    client->Open([wself = weak_from_this(), i, weak](Status s) {
+      auto self = wself.lock();
+      if (!self) return;
       if (auto held = weak.lock()) self->OnOpened(i, held, s);
     });
   }
@@ -325,7 +337,9 @@ class Run : public std::enable_shared_from_this<Run> {
     }
     const auto sent = Clock::now();
     const uint64_t random = DeriveSeed(o_.scenario.seed, (uint64_t{i} << 24) ^ ++actions_);
-    st->app->Act(random, [self = shared_from_this(), i, st, sent](dacp::ActOutcome out) {
+    st->app->Act(random, [wself = weak_from_this(), i, st, sent](dacp::ActOutcome out) {
+      auto self = wself.lock();
+      if (!self) return;
       bool left;
       {
         std::lock_guard lock(self->LockOf(i));
@@ -363,7 +377,9 @@ class Run : public std::enable_shared_from_this<Run> {
       if (left) --*left;
       return;  // not yet open (it closes when it opens) or already closed by the server
     }
-    client->Close("viewer tuned away", [self = shared_from_this(), st, left](const Status&) {
+    client->Close("viewer tuned away", [wself = weak_from_this(), st, left](const Status&) {
+      auto self = wself.lock();
+      if (!self) return;
       self->recorder_.SessionClosed(st->server);
       if (left) --*left;
     });
@@ -378,7 +394,9 @@ class Run : public std::enable_shared_from_this<Run> {
 
   void ScheduleFault(const FaultEvent& f) {
     auto timer = std::make_shared<asio::steady_timer>(io_, start_ + Seconds(f.at_s));
-    timer->async_wait([self = shared_from_this(), timer, f](const boost::system::error_code& ec) {
+    timer->async_wait([wself = weak_from_this(), timer, f](const boost::system::error_code& ec) {
+      auto self = wself.lock();
+      if (!self) return;
       if (!ec && !self->stopping_) self->Apply(f);
     });
   }
