@@ -6,16 +6,16 @@
 //
 //   build/bin/dacp_bench            # N = 20,000, about half a minute
 //   build/bin/dacp_bench --quick    # N = 2,000
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <thread>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <dabs/dacp/client.h>
 #include <dabs/dacp/gateway.h>
@@ -35,10 +35,13 @@ uint64_t ResidentBytes() {
   return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-void Settle() { std::this_thread::sleep_for(std::chrono::milliseconds(500)); }
+void Settle() {
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+}
 
 // Bare mp sessions with the DASP, 250 per node, opened with a window of asynchronous sends.
-std::vector<std::unique_ptr<mp::Node>> BareSessions(boost::asio::io_context& io, const mp::Endpoint& dasp, int n) {
+std::vector<std::unique_ptr<mp::Node>> BareSessions(boost::asio::io_context& io,
+                                                    const mp::Endpoint& dasp, int n) {
   std::vector<std::unique_ptr<mp::Node>> nodes;
   std::atomic<int> done{0}, failed{0};
   for (int i = 0; i < n; ++i) {
@@ -48,12 +51,14 @@ std::vector<std::unique_ptr<mp::Node>> BareSessions(boost::asio::io_context& io,
       c.udp_offload = false;
       nodes.push_back(mp::Node::Create(io, c, {}).value());
     }
-    while (i - done >= 512) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    while (i - done >= 512)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
     mp::Node* node = nodes.back().get();
     node->Send(dasp, 0, mp::wire::kOpenSession, 0,
                mp::OpenSessionRequest{"echo", {}, "bare-" + std::to_string(i), {}}.Encode(), {},
                [node, dasp, &done, &failed](mp::SendResult&& r) {
-                 auto rep = r.error ? Result<mp::OpenSessionReply>(r.error) : mp::OpenSessionReply::Decode(r.reply->payload);
+                 auto rep = r.error ? Result<mp::OpenSessionReply>(r.error)
+                                    : mp::OpenSessionReply::Decode(r.reply->payload);
                  if (rep) {
                    node->OpenSession(dasp, rep->session);
                  } else {
@@ -62,7 +67,8 @@ std::vector<std::unique_ptr<mp::Node>> BareSessions(boost::asio::io_context& io,
                  ++done;
                });
   }
-  while (done < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (done < n)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   if (failed) std::fprintf(stderr, "dacp_bench: %d bare opens failed\n", failed.load());
   return nodes;
 }
@@ -87,7 +93,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dacp_bench: %s did not start\n", dasp_path.c_str());
     return 1;
   }
-  const mp::Endpoint server = mp::Endpoint::Parse(line->substr(10, line->find(' ', 10) - 10)).value();
+  const mp::Endpoint server =
+      mp::Endpoint::Parse(line->substr(10, line->find(' ', 10) - 10)).value();
   mp::IoThreads io(1);
   Settle();
 
@@ -108,7 +115,8 @@ int main(int argc, char** argv) {
   std::atomic<int> done{0}, failed{0};
   const auto start = Clock::now();
   for (int i = 0; i < n; ++i) {
-    while (i - done >= 512) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    while (i - done >= 512)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
     dacp::ClientConfig c;
     c.app = "echo";
     c.client_id = "stb-" + std::to_string(i);
@@ -119,7 +127,8 @@ int main(int argc, char** argv) {
       ++done;
     });
   }
-  while (done < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (done < n)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double open_s = std::chrono::duration<double>(Clock::now() - start).count();
   Settle();  // STARTED answered, ACKs out
   const uint64_t after = ResidentBytes();

@@ -1,15 +1,17 @@
 // ChannelSelector: installed modules in the order DOCSIS, OOB, modem; then downloads.
 #include <dabs/dacp/reverse_channel.h>
-
 #include <dabs/mp/errc.h>
 
 namespace dabs::dacp {
 
 std::string_view ChannelName(ChannelKind k) {
   switch (k) {
-    case ChannelKind::kDocsis: return "docsis";
-    case ChannelKind::kOob: return "oob";
-    case ChannelKind::kModem: return "modem";
+    case ChannelKind::kDocsis:
+      return "docsis";
+    case ChannelKind::kOob:
+      return "oob";
+    case ChannelKind::kModem:
+      return "modem";
   }
   return "?";
 }
@@ -55,33 +57,39 @@ struct ChannelSelector::Run : std::enable_shared_from_this<Run> {
   }
 
   void Download(ChannelKind kind) {
-    selector->source_->Download(kind, [self = shared_from_this(), kind](Result<std::shared_ptr<ReverseChannel>> r) {
-      if (!r || !*r) {
-        self->attempts.push_back({kind, true, "download failed: " + (r ? std::string("no module") : r.error().Message())});
-        return self->Next();
-      }
-      {
-        std::lock_guard lock(self->selector->mu_);
-        self->selector->installed_.push_back(*r);
-      }
-      self->Try(*r, true);
-    });
+    selector->source_->Download(
+        kind, [self = shared_from_this(), kind](Result<std::shared_ptr<ReverseChannel>> r) {
+          if (!r || !*r) {
+            self->attempts.push_back(
+                {kind, true,
+                 "download failed: " + (r ? std::string("no module") : r.error().Message())});
+            return self->Next();
+          }
+          {
+            std::lock_guard lock(self->selector->mu_);
+            self->selector->installed_.push_back(*r);
+          }
+          self->Try(*r, true);
+        });
   }
 
   void Try(const std::shared_ptr<ReverseChannel>& channel, bool downloaded) {
-    channel->Reach([self = shared_from_this(), channel, downloaded](Result<std::shared_ptr<GatewayPool>> r) {
-      if (!r || !*r) {
-        self->attempts.push_back(
-            {channel->kind(), downloaded, (downloaded ? "downloaded, " : "") + (r ? std::string("no gateway") : r.error().Message())});
-        return self->Next();
-      }
-      self->attempts.push_back({channel->kind(), downloaded, {}});
-      self->done(SelectedChannel{channel, *r, std::move(self->attempts)});
-    });
+    channel->Reach(
+        [self = shared_from_this(), channel, downloaded](Result<std::shared_ptr<GatewayPool>> r) {
+          if (!r || !*r) {
+            self->attempts.push_back({channel->kind(), downloaded,
+                                      (downloaded ? "downloaded, " : "") +
+                                          (r ? std::string("no gateway") : r.error().Message())});
+            return self->Next();
+          }
+          self->attempts.push_back({channel->kind(), downloaded, {}});
+          self->done(SelectedChannel{channel, *r, std::move(self->attempts)});
+        });
   }
 };
 
-ChannelSelector::ChannelSelector(std::vector<std::shared_ptr<ReverseChannel>> installed, ModuleSource* source)
+ChannelSelector::ChannelSelector(std::vector<std::shared_ptr<ReverseChannel>> installed,
+                                 ModuleSource* source)
     : installed_(std::move(installed)), source_(source) {}
 
 void ChannelSelector::Select(std::function<void(Result<SelectedChannel>)> done) {

@@ -1,16 +1,18 @@
 // ChannelSelector with fake modules: the order DOCSIS, OOB, modem; downloads of missing
 // modules in that order; a failure that names every module and why.
-#include <gtest/gtest.h>
-
 #include <map>
 #include <optional>
+
+#include <gtest/gtest.h>
 
 #include <dabs/dacp/reverse_channel.h>
 
 namespace dabs::dacp {
 namespace {
 
-Error Why(std::string text) { return Error{make_error_code(mp::Errc::kNoRoute), std::move(text)}; }
+Error Why(std::string text) {
+  return Error{make_error_code(mp::Errc::kNoRoute), std::move(text)};
+}
 
 class FakeChannel final : public ReverseChannel {
  public:
@@ -41,10 +43,12 @@ class FakeSource final : public ModuleSource {
   explicit FakeSource(std::vector<std::string>* log) : log_(log) {}
   std::map<ChannelKind, std::string> download_fails;  // kind -> why
   std::map<ChannelKind, std::string> reach_fails;     // kind -> why, for downloaded modules
-  void Download(ChannelKind kind, std::function<void(Result<std::shared_ptr<ReverseChannel>>)> done) override {
+  void Download(ChannelKind kind,
+                std::function<void(Result<std::shared_ptr<ReverseChannel>>)> done) override {
     log_->push_back("download " + std::string(ChannelName(kind)));
     if (download_fails.count(kind)) return done(Why(download_fails[kind]));
-    auto c = std::make_shared<FakeChannel>(kind, log_, reach_fails.count(kind) ? reach_fails[kind] : "");
+    auto c =
+        std::make_shared<FakeChannel>(kind, log_, reach_fails.count(kind) ? reach_fails[kind] : "");
     c->pool_ = APool();
     done(std::shared_ptr<ReverseChannel>(c));
   }
@@ -53,7 +57,8 @@ class FakeSource final : public ModuleSource {
   std::vector<std::string>* log_;
 };
 
-std::shared_ptr<FakeChannel> Installed(ChannelKind k, std::vector<std::string>* log, std::string failure = {}) {
+std::shared_ptr<FakeChannel> Installed(ChannelKind k, std::vector<std::string>* log,
+                                       std::string failure = {}) {
   auto c = std::make_shared<FakeChannel>(k, log, std::move(failure));
   c->pool_ = APool();
   return c;
@@ -90,7 +95,8 @@ TEST(ChannelSelector, DownloadsTheNextMissingModuleWhenNoInstalledOneWorks) {
   ASSERT_TRUE(r.ok()) << r.error().Message();
   EXPECT_EQ(r->channel->kind(), ChannelKind::kOob);
   EXPECT_TRUE(r->attempts.back().downloaded);
-  EXPECT_EQ(log, (std::vector<std::string>{"reach modem", "download docsis", "download oob", "reach oob"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"reach modem", "download docsis", "download oob",
+                                           "reach oob"}));
   EXPECT_EQ(s.installed().size(), 2u);  // the modem and the downloaded OOB module
 }
 

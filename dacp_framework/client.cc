@@ -1,12 +1,11 @@
 // Client: opening (spec 4), calls, re-homing, STARTED and the reports to the DASP. The
 // unsolicited commands (SHUTDOWN, REDIRECT, STATUS, ...) are in client_events.cc.
-#include <dabs/dacp/client.h>
-
 #include <future>
 
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <dabs/dacp/client.h>
 #include <dabs/mp/header.h>
 #include <dabs/mp/system_messages.h>
 
@@ -17,7 +16,9 @@ using mp::Errc;
 constexpr auto kStartedFirstRetry = std::chrono::milliseconds(250);  // spec 7: growing
 constexpr auto kStartedMaxRetry = std::chrono::seconds(8);
 
-Error Fail(Errc e, std::string detail) { return Error{make_error_code(e), std::move(detail)}; }
+Error Fail(Errc e, std::string detail) {
+  return Error{make_error_code(e), std::move(detail)};
+}
 
 bool IsUnspecified(const mp::Endpoint& e) {
   for (size_t i = 0; i < (e.is_v6() ? 16u : 4u); ++i) {
@@ -31,7 +32,9 @@ std::string Ms(mp::Duration d) {
 }
 
 // A send's failure as an Error: the NAK's number with its text, or what the engine saw.
-Error ErrorOf(const mp::SendResult& r) { return Error{r.error, r.text}; }
+Error ErrorOf(const mp::SendResult& r) {
+  return Error{r.error, r.text};
+}
 
 // Transmissions to a group that cover `total` on spec 4's schedule (nominal timeouts), plus
 // one so that the client's own deadline, not the engine, ends the attempt.
@@ -49,16 +52,21 @@ int GroupTransmissions(const mp::EngineConfig& e, mp::Duration total) {
 
 template <typename F>
 void RunAll(std::vector<F>& fns) {
-  for (auto& f : fns) f();
+  for (auto& f : fns)
+    f();
 }
 }  // namespace
 
 std::string_view SessionEndName(SessionEnd e) {
   switch (e) {
-    case SessionEnd::kShutdownClean: return "clean shutdown";
-    case SessionEnd::kShutdownEmergency: return "emergency shutdown";
-    case SessionEnd::kClosedByServer: return "closed by the server";
-    case SessionEnd::kServerLost: return "server lost";
+    case SessionEnd::kShutdownClean:
+      return "clean shutdown";
+    case SessionEnd::kShutdownEmergency:
+      return "emergency shutdown";
+    case SessionEnd::kClosedByServer:
+      return "closed by the server";
+    case SessionEnd::kServerLost:
+      return "server lost";
   }
   return "?";
 }
@@ -79,7 +87,8 @@ bool IsServerGone(std::error_code e) {
   }
 }
 
-Client::Client(GatewaySeat seat, ClientConfig config) : seat_(std::move(seat)), config_(std::move(config)) {
+Client::Client(GatewaySeat seat, ClientConfig config)
+    : seat_(std::move(seat)), config_(std::move(config)) {
   assert(seat_);
 }
 
@@ -135,9 +144,10 @@ void Client::Reopen(DoneCallback done) {
         mp::SendOptions one_way;
         one_way.expect_reply = false;
         std::weak_ptr<Client> weak = self;
-        self->gateway().node().Send(old.dasp, old.session, mp::wire::kCloseSession, old.dasp_va, {}, one_way,
-                                    [weak, old](mp::SendResult&&) {
-                                      if (auto c = weak.lock()) c->gateway().node().CloseSession(old.dasp, old.session);
+        self->gateway().node().Send(old.dasp, old.session, mp::wire::kCloseSession, old.dasp_va, {},
+                                    one_way, [weak, old](mp::SendResult&&) {
+                                      if (auto c = weak.lock())
+                                        c->gateway().node().CloseSession(old.dasp, old.session);
                                     });
       });
     }
@@ -162,7 +172,8 @@ void Client::StartOpenLocked(std::vector<std::function<void()>>& after) {
   req.client_id = config_.client_id.substr(0, mp::kMaxClientIdBytes);
   const bool group = config_.farm.IsMulticast();
   mp::SendOptions options;
-  if (group) options.max_transmissions = GroupTransmissions(gateway().engine_config(), config_.open_timeout);
+  if (group)
+    options.max_transmissions = GroupTransmissions(gateway().engine_config(), config_.open_timeout);
   auto timer = std::make_shared<boost::asio::steady_timer>(gateway().io(), config_.open_timeout);
   open_timer_ = timer;
   std::weak_ptr<Client> weak = weak_from_this();
@@ -185,9 +196,10 @@ void Client::OnOpenDeadline(uint32_t attempt) {
     if (attempt != attempt_ || state_ != ClientState::kOpening) return;
     ++attempt_;  // a late reply to this attempt is abandoned (OnOpenAnswer closes its session)
   }
-  FinishOpen(Fail(Errc::kTimedOut, "no OPEN_SESSION reply for '" + config_.app + "' from " +
-                                       config_.farm.ToString() + " within " + Ms(config_.open_timeout)),
-             std::nullopt, false);
+  FinishOpen(
+      Fail(Errc::kTimedOut, "no OPEN_SESSION reply for '" + config_.app + "' from " +
+                                config_.farm.ToString() + " within " + Ms(config_.open_timeout)),
+      std::nullopt, false);
 }
 
 void Client::OnOpenAnswer(uint32_t attempt, mp::SendResult&& r) {
@@ -196,17 +208,18 @@ void Client::OnOpenAnswer(uint32_t attempt, mp::SendResult&& r) {
   if (r.error) {
     Error e = ErrorOf(r);
     const bool refused = mp::IsNakCode(static_cast<uint16_t>(r.error.value()));
-    e.detail = (refused ? "refused by " : "no answer from ") + config_.farm.ToString() + " for '" + config_.app +
-               "' after " + std::to_string(r.transmissions) + " transmissions" +
+    e.detail = (refused ? "refused by " : "no answer from ") + config_.farm.ToString() + " for '" +
+               config_.app + "' after " + std::to_string(r.transmissions) + " transmissions" +
                (r.text.empty() ? "" : ": " + r.text);
     status = std::move(e);
   } else if (auto rep = mp::OpenSessionReply::Decode(r.reply->payload); !rep) {
-    status = Fail(Errc::kMalformed, "bad OPEN_SESSION reply from " + r.reply->peer.ToString() + ": " +
-                                        rep.error().Message());
+    status = Fail(Errc::kMalformed, "bad OPEN_SESSION reply from " + r.reply->peer.ToString() +
+                                        ": " + rep.error().Message());
   } else {
     SessionInfo s;
     // Without a DASP_ENDPOINT (or with an unspecified one) the DASP is where the reply came from.
-    s.dasp = rep->dasp_endpoint.valid() && !IsUnspecified(rep->dasp_endpoint) ? rep->dasp_endpoint : r.reply->peer;
+    s.dasp = rep->dasp_endpoint.valid() && !IsUnspecified(rep->dasp_endpoint) ? rep->dasp_endpoint
+                                                                              : r.reply->peer;
     s.session = rep->session;
     s.dasp_va = rep->dasp_va;
     s.client_va = rep->client_va;
@@ -235,7 +248,8 @@ void Client::OnOpenAnswer(uint32_t attempt, mp::SendResult&& r) {
     }
     return;
   }
-  if (info) gateway().node().OpenSession(info->dasp, info->session);  // before anything is sent on it
+  if (info)
+    gateway().node().OpenSession(info->dasp, info->session);  // before anything is sent on it
   FinishOpen(status, std::move(info), rehome);
 }
 
@@ -261,8 +275,9 @@ void Client::FinishOpen(const Status& s, std::optional<SessionInfo> info, bool r
   }
   if (info) {
     gateway().Route(info->client_va, shared_from_this());
-    spdlog::debug("dacp: {} session {} with {} (DASP VA {}, client VA {})", config_.app, info->session,
-                  info->dasp.ToString(), mp::FormatVa(info->dasp_va), mp::FormatVa(info->client_va));
+    spdlog::debug("dacp: {} session {} with {} (DASP VA {}, client VA {})", config_.app,
+                  info->session, info->dasp.ToString(), mp::FormatVa(info->dasp_va),
+                  mp::FormatVa(info->client_va));
     if (config_.send_started) SendStarted(generation, kStartedFirstRetry);
     // The farm hears of the loss from the new DASP (spec 2: a give-up is reported).
     if (!lost.empty()) ReportError(static_cast<uint16_t>(Errc::kTimedOut), "re-homed: " + lost);
@@ -270,7 +285,8 @@ void Client::FinishOpen(const Status& s, std::optional<SessionInfo> info, bool r
   } else {
     spdlog::info("dacp: {}: {}", config_.app, s.error().Message());
   }
-  for (auto& w : waiters) w(s);
+  for (auto& w : waiters)
+    w(s);
 }
 
 // ---------------------------------------------------------------------------- STARTED
@@ -283,26 +299,27 @@ void Client::SendStarted(uint32_t generation, mp::Duration delay) {
     at = current_->info;
   }
   std::weak_ptr<Client> weak = weak_from_this();
-  gateway().node().Send(at->dasp, at->session, mp::wire::kStarted, at->dasp_va, {}, CallOptions(),
-                        [weak, generation, delay](mp::SendResult&& r) {
-                          auto c = weak.lock();
-                          if (!c) return;
-                          if (!r.error) {
-                            std::lock_guard lock(c->mu_);
-                            ++c->stats_.started_answered;
-                            return;
-                          }
-                          if (IsServerGone(r.error)) return c->ServerLost(generation, "STARTED: " + r.text);
-                          if (r.error == Errc::kUnknownCommand) return;  // a DASP that takes no STARTED
-                          // Resent with growing timeouts until answered (spec 7).
-                          auto timer = std::make_shared<boost::asio::steady_timer>(c->gateway().io(), delay);
-                          timer->async_wait([weak, generation, delay, timer](const boost::system::error_code& ec) {
-                            if (ec) return;
-                            if (auto again = weak.lock()) {
-                              again->SendStarted(generation, std::min<mp::Duration>(delay * 2, kStartedMaxRetry));
-                            }
-                          });
-                        });
+  gateway().node().Send(
+      at->dasp, at->session, mp::wire::kStarted, at->dasp_va, {}, CallOptions(),
+      [weak, generation, delay](mp::SendResult&& r) {
+        auto c = weak.lock();
+        if (!c) return;
+        if (!r.error) {
+          std::lock_guard lock(c->mu_);
+          ++c->stats_.started_answered;
+          return;
+        }
+        if (IsServerGone(r.error)) return c->ServerLost(generation, "STARTED: " + r.text);
+        if (r.error == Errc::kUnknownCommand) return;  // a DASP that takes no STARTED
+        // Resent with growing timeouts until answered (spec 7).
+        auto timer = std::make_shared<boost::asio::steady_timer>(c->gateway().io(), delay);
+        timer->async_wait([weak, generation, delay, timer](const boost::system::error_code& ec) {
+          if (ec) return;
+          if (auto again = weak.lock()) {
+            again->SendStarted(generation, std::min<mp::Duration>(delay * 2, kStartedMaxRetry));
+          }
+        });
+      });
 }
 
 // ---------------------------------------------------------------------------- calls
@@ -324,11 +341,13 @@ void Client::Call(uint16_t command, std::vector<uint8_t> payload, CallCallback d
 
 Result<std::vector<uint8_t>> Client::CallSync(uint16_t command, std::vector<uint8_t> payload) {
   std::promise<Result<std::vector<uint8_t>>> p;
-  Call(command, std::move(payload), [&p](Result<std::vector<uint8_t>>&& r) { p.set_value(std::move(r)); });
+  Call(command, std::move(payload),
+       [&p](Result<std::vector<uint8_t>>&& r) { p.set_value(std::move(r)); });
   return p.get_future().get();
 }
 
-void Client::Dispatch(uint16_t command, std::vector<uint8_t> payload, CallCallback done, bool retried) {
+void Client::Dispatch(uint16_t command, std::vector<uint8_t> payload, CallCallback done,
+                      bool retried) {
   std::vector<std::function<void()>> after;
   std::optional<Current> at;
   {
@@ -341,12 +360,13 @@ void Client::Dispatch(uint16_t command, std::vector<uint8_t> payload, CallCallba
       ++in_flight_;
     } else if (may_open) {
       std::weak_ptr<Client> weak = weak_from_this();
-      waiters_.push_back([weak, command, payload = std::move(payload), done, retried](const Status& s) mutable {
-        auto c = weak.lock();
-        if (!c) return done(Fail(Errc::kCancelled, "the client is gone"));
-        if (!s) return c->FailCall(done, s.error());
-        c->Dispatch(command, std::move(payload), std::move(done), retried);
-      });
+      waiters_.push_back(
+          [weak, command, payload = std::move(payload), done, retried](const Status& s) mutable {
+            auto c = weak.lock();
+            if (!c) return done(Fail(Errc::kCancelled, "the client is gone"));
+            if (!s) return c->FailCall(done, s.error());
+            c->Dispatch(command, std::move(payload), std::move(done), retried);
+          });
       if (state_ != ClientState::kOpening) {
         rehoming_ = true;
         StartOpenLocked(after);
@@ -362,20 +382,21 @@ void Client::Dispatch(uint16_t command, std::vector<uint8_t> payload, CallCallba
   std::vector<uint8_t> keep;
   if (config_.reopen_on_failure && !retried) keep = payload;
   std::weak_ptr<Client> weak = weak_from_this();
-  gateway().node().Send(at->info.dasp, at->info.session, command, at->info.dasp_va, std::move(payload), CallOptions(),
-                        [weak, gen = at->generation, command, keep = std::move(keep), done, retried](
-                            mp::SendResult&& r) mutable {
-                          auto c = weak.lock();
-                          if (!c) {
-                            if (r.error) return done(ErrorOf(r));
-                            return done(std::move(r.reply->payload));
-                          }
-                          c->OnCallDone(gen, command, std::move(keep), std::move(done), retried, std::move(r));
-                        });
+  gateway().node().Send(
+      at->info.dasp, at->info.session, command, at->info.dasp_va, std::move(payload), CallOptions(),
+      [weak, gen = at->generation, command, keep = std::move(keep), done,
+       retried](mp::SendResult&& r) mutable {
+        auto c = weak.lock();
+        if (!c) {
+          if (r.error) return done(ErrorOf(r));
+          return done(std::move(r.reply->payload));
+        }
+        c->OnCallDone(gen, command, std::move(keep), std::move(done), retried, std::move(r));
+      });
 }
 
-void Client::OnCallDone(uint32_t generation, uint16_t command, std::vector<uint8_t> keep, CallCallback done,
-                        bool retried, mp::SendResult&& r) {
+void Client::OnCallDone(uint32_t generation, uint16_t command, std::vector<uint8_t> keep,
+                        CallCallback done, bool retried, mp::SendResult&& r) {
   std::vector<std::function<void()>> after;
   bool recover = false;
   {
@@ -406,8 +427,8 @@ void Client::FailCall(const CallCallback& done, Error e) {
 }
 
 // ACKed but unanswered: a slow DASP, or one that died after the ACK. A PING tells which.
-void Client::ProbeThenRecover(uint32_t generation, uint16_t command, std::vector<uint8_t> keep, CallCallback done,
-                              mp::SendResult&& r) {
+void Client::ProbeThenRecover(uint32_t generation, uint16_t command, std::vector<uint8_t> keep,
+                              CallCallback done, mp::SendResult&& r) {
   std::optional<SessionInfo> at;
   {
     std::lock_guard lock(mu_);
@@ -417,11 +438,13 @@ void Client::ProbeThenRecover(uint32_t generation, uint16_t command, std::vector
   std::weak_ptr<Client> weak = weak_from_this();
   auto failure = std::make_shared<Error>(ErrorOf(r));
   gateway().node().Send(at->dasp, at->session, mp::wire::kPing, at->dasp_va, {}, CallOptions(),
-                        [weak, generation, command, keep = std::move(keep), done, failure](mp::SendResult&& p) mutable {
+                        [weak, generation, command, keep = std::move(keep), done,
+                         failure](mp::SendResult&& p) mutable {
                           auto c = weak.lock();
                           if (!c) return done(*failure);
                           if (!p.error || !IsServerGone(p.error)) {
-                            return c->FailCall(done, *failure);  // alive, just slow: the timeout stands
+                            return c->FailCall(done,
+                                               *failure);  // alive, just slow: the timeout stands
                           }
                           c->ServerLost(generation, "PING after a reply timeout: " + p.text);
                           c->RetryAfterLoss(command, std::move(keep), std::move(done), p.text);
@@ -497,7 +520,8 @@ void Client::Close(std::string reason, DoneCallback done) {
       open_timer_.reset();
     }
   }
-  for (auto& w : waiters) w(Fail(Errc::kSessionClosed, "closed: " + reason));
+  for (auto& w : waiters)
+    w(Fail(Errc::kSessionClosed, "closed: " + reason));
   if (!at) {
     if (done) done(Status::Ok());
     return;
@@ -510,7 +534,8 @@ void Client::Close(std::string reason, DoneCallback done) {
       bool unroute = false;
       {
         std::lock_guard lock(c->mu_);
-        if (c->current_ && c->current_->info.session == at->session && c->current_->info.dasp == at->dasp) {
+        if (c->current_ && c->current_->info.session == at->session &&
+            c->current_->info.dasp == at->dasp) {
           unroute = true;
           c->current_.reset();
           ++c->generation_;
@@ -534,8 +559,8 @@ void Client::Close(std::string reason, DoneCallback done) {
               if (!c) return;
               mp::SendOptions one_way = c->CallOptions();
               one_way.expect_reply = false;
-              c->gateway().node().Send(at->dasp, at->session, mp::wire::kCloseSession, at->dasp_va, {}, one_way,
-                                       std::move(finish));
+              c->gateway().node().Send(at->dasp, at->session, mp::wire::kCloseSession, at->dasp_va,
+                                       {}, one_way, std::move(finish));
             });
 }
 

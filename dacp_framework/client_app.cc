@@ -1,5 +1,4 @@
 #include <dabs/dacp/client_app.h>
-
 #include <dabs/dacp/partition.h>
 
 namespace dabs::dacp {
@@ -26,7 +25,8 @@ const ClientAppFactory* ClientAppRegistry::Find(std::string_view name) const {
 std::vector<std::string> ClientAppRegistry::Names() const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
-  for (const auto& [name, f] : apps_) out.push_back(name);
+  for (const auto& [name, f] : apps_)
+    out.push_back(name);
   return out;
 }
 
@@ -39,6 +39,8 @@ Status RegisterClientApp(std::string name, ClientAppFactory factory) {
   return DefaultClientApps().Register(std::move(name), std::move(factory));
 }
 
-const ClientAppFactory* FindClientApp(std::string_view name) { return DefaultClientApps().Find(name); }
+const ClientAppFactory* FindClientApp(std::string_view name) {
+  return DefaultClientApps().Find(name);
+}
 
 }  // namespace dabs::dacp

@@ -9,11 +9,15 @@ namespace {
 
 class NullApp final : public ClientApp {
  public:
-  void Act(uint64_t, std::function<void(ActOutcome)> done) override { done({Status::Ok(), true, false}); }
+  void Act(uint64_t, std::function<void(ActOutcome)> done) override {
+    done({Status::Ok(), true, false});
+  }
 };
 
 ClientAppFactory Factory(std::string app) {
-  return {std::move(app), [](const SetTopProfile&, std::shared_ptr<Client>) { return std::make_unique<NullApp>(); }};
+  return {std::move(app), [](const SetTopProfile&, std::shared_ptr<Client>) {
+            return std::make_unique<NullApp>();
+          }};
 }
 
 TEST(ClientAppRegistry, FindsWhatWasRegisteredAndNothingElse) {

@@ -15,10 +15,13 @@ void Client::OnUnsolicited(mp::Message&& m) {
   switch (m.header.command) {
     case kShutdown: {
       const auto mode = mp::DecodeU8(m.payload);
-      return EndByServer(m, mode == kShutdownEmergency ? SessionEnd::kShutdownEmergency : SessionEnd::kShutdownClean);
+      return EndByServer(m, mode == kShutdownEmergency ? SessionEnd::kShutdownEmergency
+                                                       : SessionEnd::kShutdownClean);
     }
-    case kCloseSession: return EndByServer(m, SessionEnd::kClosedByServer);
-    case kRedirect: return FollowRedirect(m);
+    case kCloseSession:
+      return EndByServer(m, SessionEnd::kClosedByServer);
+    case kRedirect:
+      return FollowRedirect(m);
     case kStatus: {
       uint8_t state = 0;
       {
@@ -29,8 +32,10 @@ void Client::OnUnsolicited(mp::Message&& m) {
       }
       return node.Reply(m, mp::EncodeU8(state));
     }
-    case kPing: return node.Reply(m, {});
-    default: return node.Nak(m, mp::Errc::kUnknownCommand, "not a command a DACP answers");
+    case kPing:
+      return node.Reply(m, {});
+    default:
+      return node.Nak(m, mp::Errc::kUnknownCommand, "not a command a DACP answers");
   }
 }
 
@@ -40,7 +45,8 @@ void Client::EndByServer(const mp::Message& m, SessionEnd how) {
   SessionInfo old;
   {
     std::lock_guard lock(mu_);
-    if (!current_ || !(current_->info.dasp == m.peer && current_->info.session == m.header.session)) return;
+    if (!current_ || !(current_->info.dasp == m.peer && current_->info.session == m.header.session))
+      return;
     old = current_->info;
     current_.reset();
     ++generation_;
@@ -53,17 +59,19 @@ void Client::EndByServer(const mp::Message& m, SessionEnd how) {
     retiring_ = Retiring{old.dasp, old.session};
     RetireLocked(after, how != SessionEnd::kShutdownClean || in_flight_ == 0);
   }
-  spdlog::info("dacp: {}: session {} with {} ended: {}", config_.app, old.session, old.dasp.ToString(),
-               SessionEndName(how));
+  spdlog::info("dacp: {}: session {} with {} ended: {}", config_.app, old.session,
+               old.dasp.ToString(), SessionEndName(how));
   gateway().Unroute(old.client_va, this);
-  for (auto& f : after) f();
+  for (auto& f : after)
+    f();
   OnSessionEnd(how, std::string(SessionEndName(how)));
 }
 
 void Client::FollowRedirect(const mp::Message& m) {
   auto r = mp::RedirectPayload::Decode(m.payload);
   if (!r) {
-    spdlog::warn("dacp: {}: bad REDIRECT from {}: {}", config_.app, m.peer.ToString(), r.error().Message());
+    spdlog::warn("dacp: {}: bad REDIRECT from {}: {}", config_.app, m.peer.ToString(),
+                 r.error().Message());
     return;
   }
   auto& node = gateway().node();
@@ -91,16 +99,18 @@ void Client::FollowRedirect(const mp::Message& m) {
     }
   }
   if (now.session == 0) {  // stale: not our current session
-    for (auto& f : after) f();
+    for (auto& f : after)
+      f();
     return;
   }
-  spdlog::debug("dacp: {}: redirected from {} session {} to {} session {}", config_.app, old.dasp.ToString(),
-                old.session, now.dasp.ToString(), now.session);
+  spdlog::debug("dacp: {}: redirected from {} session {} to {} session {}", config_.app,
+                old.dasp.ToString(), old.session, now.dasp.ToString(), now.session);
   if (now.client_va != old.client_va) {
     gateway().Unroute(old.client_va, this);
     gateway().Route(now.client_va, shared_from_this());
   }
-  for (auto& f : after) f();
+  for (auto& f : after)
+    f();
   OnRedirected(now);
 }
 

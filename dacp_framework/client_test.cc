@@ -1,9 +1,9 @@
 // The client against real standalone echo-dasp processes on loopback: opening through a
 // multicast group and directly, NAK 8, the open deadline and spec 4's resend schedule,
 // synchronous and asynchronous calls, and the DASP's answers to STARTED and ERROR_REPORT.
-#include <gtest/gtest.h>
-
 #include <mutex>
+
+#include <gtest/gtest.h>
 
 #include <dabs/dacp/client.h>
 #include <dabs/mp/system_messages.h>
@@ -45,10 +45,12 @@ TEST_F(ClientTest, SyncAndAsyncCallsGetTheirReplies) {
   testing::StandaloneDasp dasp(DABS_ECHO_DASP);
   ASSERT_TRUE(dasp.listening());
   auto gateway = testing::LoopbackGateway(io.io());
-  auto client = Client::Create(gateway->TakeSeat().value(), testing::Config("echo", dasp.endpoint()));
+  auto client =
+      Client::Create(gateway->TakeSeat().value(), testing::Config("echo", dasp.endpoint()));
   ASSERT_TRUE(client->OpenSync().ok());
   std::vector<uint8_t> big(10'000);  // multi-buffer both ways
-  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 31);
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<uint8_t>(i * 31);
   auto sync = client->CallSync(0x0100, big);
   ASSERT_TRUE(sync.ok()) << sync.error().Message();
   EXPECT_EQ(*sync, big);
@@ -77,7 +79,8 @@ TEST_F(ClientTest, ARefusedCommandFailsWithTheDaspsNak) {
   testing::StandaloneDasp dasp(DABS_ECHO_DASP);
   ASSERT_TRUE(dasp.listening());
   auto gateway = testing::LoopbackGateway(io.io());
-  auto client = Client::Create(gateway->TakeSeat().value(), testing::Config("echo", dasp.endpoint()));
+  auto client =
+      Client::Create(gateway->TakeSeat().value(), testing::Config("echo", dasp.endpoint()));
   ASSERT_TRUE(client->OpenSync().ok());
   auto r = client->CallSync(0x0177, {1});  // echo knows 0x0100 only
   ASSERT_FALSE(r.ok());
@@ -107,14 +110,17 @@ TEST_F(ClientTest, UnknownApplicationIsReportedAsNak8) {
 class GroupSendTimes final : public mp::LinkShaper {
  public:
   explicit GroupSendTimes(mp::Endpoint group) : group_(std::move(group)) {}
-  mp::FaultDecision Outbound(const mp::Endpoint& to, std::span<const uint8_t>, mp::TimePoint now) override {
+  mp::FaultDecision Outbound(const mp::Endpoint& to, std::span<const uint8_t>,
+                             mp::TimePoint now) override {
     if (to == group_) {
       std::lock_guard lock(mu_);
       times_.push_back(now);
     }
     return {};
   }
-  mp::FaultDecision Inbound(const mp::Endpoint&, std::span<const uint8_t>, mp::TimePoint) override { return {}; }
+  mp::FaultDecision Inbound(const mp::Endpoint&, std::span<const uint8_t>, mp::TimePoint) override {
+    return {};
+  }
   std::vector<mp::TimePoint> times() {
     std::lock_guard lock(mu_);
     return times_;
@@ -165,7 +171,8 @@ TEST_F(ClientTest, TheDaspAnswersStartedAndErrorReportOnASessionOnly) {
   ASSERT_TRUE(opened.ok());
   auto rep = mp::OpenSessionReply::Decode(opened->payload).value();
   node->OpenSession(dasp.endpoint(), rep.session);
-  EXPECT_TRUE(node->SendSync(dasp.endpoint(), rep.session, mp::wire::kStarted, rep.dasp_va, {}).ok());
+  EXPECT_TRUE(
+      node->SendSync(dasp.endpoint(), rep.session, mp::wire::kStarted, rep.dasp_va, {}).ok());
   EXPECT_TRUE(node->SendSync(dasp.endpoint(), rep.session, mp::wire::kErrorReport, rep.dasp_va,
                              mp::ErrorReportPayload{0, "exit: test"}.Encode())
                   .ok());

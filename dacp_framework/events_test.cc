@@ -1,10 +1,10 @@
 // The client against a fake DASP (a bare mp::Node) that the test drives: STARTED and its
 // resends, STATUS, SHUTDOWN, CLOSE_SESSION, REDIRECT, ERROR_REPORT and the exit report, and
 // routing of unsolicited messages by VA among several clients on one socket.
-#include <gtest/gtest.h>
-
 #include <condition_variable>
 #include <mutex>
+
+#include <gtest/gtest.h>
 
 #include <dabs/dacp/client.h>
 #include <dabs/mp/system_messages.h>
@@ -87,9 +87,12 @@ class FakeDasp {
         }
         return node_->Reply(m, {});
       case mp::wire::kErrorReport:
-      case mp::wire::kPing: return node_->Reply(m, {});
-      case mp::wire::kCloseSession: return;
-      default: return node_->Reply(m, m.payload);
+      case mp::wire::kPing:
+        return node_->Reply(m, {});
+      case mp::wire::kCloseSession:
+        return;
+      default:
+        return node_->Reply(m, m.payload);
     }
   }
 
@@ -116,8 +119,8 @@ class EventsTest : public ::testing::Test {
     return client;
   }
   // Sends the client an unsolicited command on its session, as its DASP; the result.
-  mp::SendResult ToClient(Client& client, uint16_t command, std::vector<uint8_t> payload, bool expect_reply,
-                          FakeDasp* from = nullptr) {
+  mp::SendResult ToClient(Client& client, uint16_t command, std::vector<uint8_t> payload,
+                          bool expect_reply, FakeDasp* from = nullptr) {
     from = from ? from : &dasp;
     auto s = client.session().value();
     mp::SendOptions o;
@@ -177,7 +180,9 @@ TEST_F(EventsTest, ShutdownEndsTheSessionAndTellsTheApplication) {
   ClientCallbacks cb;
   cb.on_session_end = [&ended](SessionEnd how, const std::string&) { ended.set_value(how); };
   client->SetCallbacks(cb);
-  ASSERT_FALSE(ToClient(*client, mp::wire::kShutdown, mp::EncodeU8(mp::wire::kShutdownEmergency), false).error);
+  ASSERT_FALSE(
+      ToClient(*client, mp::wire::kShutdown, mp::EncodeU8(mp::wire::kShutdownEmergency), false)
+          .error);
   auto f = ended.get_future();
   ASSERT_EQ(f.wait_for(2s), std::future_status::ready);
   EXPECT_EQ(f.get(), SessionEnd::kShutdownEmergency);
@@ -198,7 +203,8 @@ TEST_F(EventsTest, AfterShutdownACallReopensWhenReopenOnFailureIsSet) {
   auto c = testing::Config("fake", dasp.endpoint());
   c.reopen_on_failure = true;
   auto client = OpenClient(c);
-  ASSERT_FALSE(ToClient(*client, mp::wire::kShutdown, mp::EncodeU8(mp::wire::kShutdownClean), false).error);
+  ASSERT_FALSE(
+      ToClient(*client, mp::wire::kShutdown, mp::EncodeU8(mp::wire::kShutdownClean), false).error);
   ASSERT_TRUE(WaitUntil([&] { return client->state() == ClientState::kClosed; }));
   auto call = client->CallSync(0x0100, {4, 2});
   ASSERT_TRUE(call.ok()) << call.error().Message();

@@ -1,18 +1,19 @@
 // Gateway: one node, many clients, routed by VA; GatewayPool: sockets with bounded seats.
-#include <dabs/dacp/gateway.h>
-
 #include <atomic>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
 #include <dabs/dacp/client.h>
+#include <dabs/dacp/gateway.h>
 #include <dabs/mp/header.h>
 
 namespace dabs::dacp {
 
 namespace {
-Error Fail(mp::Errc e, std::string detail) { return Error{make_error_code(e), std::move(detail)}; }
+Error Fail(mp::Errc e, std::string detail) {
+  return Error{make_error_code(e), std::move(detail)};
+}
 }  // namespace
 
 // The routing table, shared by the gateway and its node's callbacks (which may run while
@@ -50,8 +51,9 @@ struct Gateway::Router {
     }
     if (!target) {
       ++unrouted;
-      spdlog::debug("dacp: {} 0x{:04x} from {} for VA {}: no such client here", mp::CommandName(m.header.command),
-                    m.header.command, m.peer.ToString(), mp::FormatVa(m.header.va));
+      spdlog::debug("dacp: {} 0x{:04x} from {} for VA {}: no such client here",
+                    mp::CommandName(m.header.command), m.header.command, m.peer.ToString(),
+                    mp::FormatVa(m.header.va));
       if (n) n->Nak(m, mp::Errc::kUnknownSession, "no client with that VA here");
       return;
     }
@@ -78,19 +80,24 @@ GatewaySeat& GatewaySeat::operator=(GatewaySeat&& other) noexcept {
 
 Gateway::Gateway(boost::asio::io_context& io, size_t max_clients, mp::EngineConfig engine,
                  std::shared_ptr<Router> router)
-    : io_(io), max_clients_(max_clients), engine_config_(std::move(engine)), router_(std::move(router)) {}
+    : io_(io),
+      max_clients_(max_clients),
+      engine_config_(std::move(engine)),
+      router_(std::move(router)) {}
 
-Result<std::shared_ptr<Gateway>> Gateway::Create(boost::asio::io_context& io, GatewayConfig config) {
+Result<std::shared_ptr<Gateway>> Gateway::Create(boost::asio::io_context& io,
+                                                 GatewayConfig config) {
   if (config.max_clients == 0 || config.max_clients > kMaxClientsPerSocket) {
-    return Fail(mp::Errc::kLimitExceeded, "max_clients must be 1..255 (spec 1.3), not " +
-                                              std::to_string(config.max_clients));
+    return Fail(mp::Errc::kLimitExceeded,
+                "max_clients must be 1..255 (spec 1.3), not " + std::to_string(config.max_clients));
   }
   if (!config.node.udp) config.node.udp = mp::Endpoint::Parse("0.0.0.0:0").value();
   auto router = std::make_shared<Router>();
   mp::NodeCallbacks cb;
   cb.on_message = [router](mp::Message&& m) { router->OnMessage(std::move(m)); };
   cb.on_error_report = [](const mp::ErrorReport& r) {
-    spdlog::debug("dacp: gave up on {} to {}: {}", mp::CommandName(r.command), r.peer.ToString(), r.text);
+    spdlog::debug("dacp: gave up on {} to {}: {}", mp::CommandName(r.command), r.peer.ToString(),
+                  r.text);
   };
   const mp::EngineConfig engine = config.node.engine;
   auto node = mp::Node::Create(io, std::move(config.node), std::move(cb));
@@ -110,21 +117,28 @@ Gateway::~Gateway() {
   if (node_) node_->Stop();
 }
 
-void Gateway::Stop() { node_->Stop(); }
+void Gateway::Stop() {
+  node_->Stop();
+}
 
 Result<GatewaySeat> Gateway::TakeSeat() {
   size_t now = router_->seated.load();
   do {
     if (now >= max_clients_) {
-      return Fail(mp::Errc::kLimitExceeded, "this socket already carries " + std::to_string(now) + " clients");
+      return Fail(mp::Errc::kLimitExceeded,
+                  "this socket already carries " + std::to_string(now) + " clients");
     }
   } while (!router_->seated.compare_exchange_weak(now, now + 1));
   return GatewaySeat(shared_from_this());
 }
 
-void Gateway::ReleaseSeat() { --router_->seated; }
+void Gateway::ReleaseSeat() {
+  --router_->seated;
+}
 
-size_t Gateway::seated() const { return router_->seated.load(); }
+size_t Gateway::seated() const {
+  return router_->seated.load();
+}
 
 GatewayStats Gateway::Stats() const {
   GatewayStats s;
@@ -188,7 +202,8 @@ size_t GatewayPool::sockets() const {
 size_t GatewayPool::clients() const {
   std::lock_guard lock(mu_);
   size_t n = 0;
-  for (const auto& g : gateways_) n += g->seated();
+  for (const auto& g : gateways_)
+    n += g->seated();
   return n;
 }
 
@@ -198,7 +213,8 @@ std::vector<std::shared_ptr<Gateway>> GatewayPool::gateways() const {
 }
 
 void GatewayPool::Stop() {
-  for (const auto& g : gateways()) g->Stop();
+  for (const auto& g : gateways())
+    g->Stop();
 }
 
 }  // namespace dabs::dacp

@@ -1,9 +1,9 @@
 // Gateways and pools: seats per socket, more than 255 clients of one DASP through one pool,
 // and re-homing through the group when the serving DASP is killed.
-#include <gtest/gtest.h>
-
 #include <mutex>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include <dabs/dacp/client.h>
 #include <dabs/dacp/gateway.h>
@@ -61,7 +61,8 @@ TEST(GatewayPool, OpensMoreThan255SessionsWithOneDaspOverSeveralSockets) {
   ASSERT_TRUE(WaitUntil([&] { return opened + failed == kClients; }, 20'000ms));
   EXPECT_EQ(failed, 0);
   EXPECT_EQ(pool.sockets(), 3u);
-  for (const auto& g : pool.gateways()) EXPECT_LE(g->seated(), 200u);
+  for (const auto& g : pool.gateways())
+    EXPECT_LE(g->seated(), 200u);
   // Every client has its own (socket, session id) with the one DASP.
   std::set<std::pair<std::string, uint8_t>> seen;
   for (const auto& c : clients) {
@@ -110,10 +111,12 @@ TEST(Rehome, ClientsReopenThroughTheGroupWhenTheirDaspIsKilledAndLoseNoRequest) 
     clients.push_back(client);
   }
   // Kill the DASP serving the first client; the others it serves are re-homed too.
-  testing::StandaloneDasp* victim = clients[0]->session()->dasp == first->endpoint() ? first.get() : second.get();
+  testing::StandaloneDasp* victim =
+      clients[0]->session()->dasp == first->endpoint() ? first.get() : second.get();
   testing::StandaloneDasp* survivor = victim == first.get() ? second.get() : first.get();
   int on_victim = 0;
-  for (const auto& c : clients) on_victim += c->session()->dasp == victim->endpoint();
+  for (const auto& c : clients)
+    on_victim += c->session()->dasp == victim->endpoint();
   victim->Kill();
   std::atomic<int> right{0}, answered{0};
   for (int i = 0; i < kClients; ++i) {

@@ -2,19 +2,19 @@
 // processes on loopback, a fresh multicast group per test, small waiting helpers.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <future>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <dabs/dacp/client.h>
 #include <dabs/dacp/gateway.h>
@@ -38,7 +38,8 @@ inline mp::Endpoint TestGroup() {
 class StandaloneDasp {
  public:
   explicit StandaloneDasp(const std::string& exe, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {exe, "--standalone", "--listen", "127.0.0.1:0", "--log-level", "warn"};
+    std::vector<std::string> argv = {exe,           "--standalone", "--listen",
+                                     "127.0.0.1:0", "--log-level",  "warn"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<dabs::testing::Subprocess>(argv);
     auto line = process_->ReadLine(20s);
@@ -74,7 +75,8 @@ class StandaloneDasp {
 };
 
 // A gateway on loopback whose group sends leave through 127.0.0.1.
-inline std::shared_ptr<Gateway> LoopbackGateway(boost::asio::io_context& io, size_t max_clients = 200,
+inline std::shared_ptr<Gateway> LoopbackGateway(boost::asio::io_context& io,
+                                                size_t max_clients = 200,
                                                 std::shared_ptr<mp::LinkShaper> shaper = nullptr) {
   GatewayConfig gc;
   gc.node.udp = mp::Endpoint::Parse("127.0.0.1:0").value();

@@ -63,8 +63,8 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   void Start();
   void Shutdown(ShutdownMode mode, std::function<void()> done);
   void FinishShutdown(ShutdownMode mode);
-  void ReportState(mp::wire::DaspState state, mp::StateReason reason, std::string resource_type = {},
-                   std::string detail = {});
+  void ReportState(mp::wire::DaspState state, mp::StateReason reason,
+                   std::string resource_type = {}, std::string detail = {});
   void SetBusy(mp::StateReason reason, bool on, std::string detail = {});
   void SendToLbd(uint16_t command, std::vector<uint8_t> payload);
   void SendStarted(mp::Duration timeout);
@@ -83,8 +83,8 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   void HandleOpen(const mp::Message& m);
   void HandleAddClient(const mp::Message& m);
   // Opens a session for a client; `answer(status, session)` reports the outcome once.
-  void OpenFor(const mp::OpenSessionRequest& request, const mp::Endpoint& client, uint8_t transaction,
-               mp::Va client_va, std::function<void(Status, uint8_t)> answer);
+  void OpenFor(const mp::OpenSessionRequest& request, const mp::Endpoint& client,
+               uint8_t transaction, mp::Va client_va, std::function<void(Status, uint8_t)> answer);
   void HandleApplication(mp::Message&& m);
   void HandleClose(const mp::Message& m);
   void CloseSession(const std::shared_ptr<SessionImpl>& s, bool tell_client);
@@ -146,7 +146,7 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   std::chrono::steady_clock::time_point last_tick;
   bool shutting_down = false;
   std::atomic<bool> stopped{false};
-  std::thread shutdown_thread;  // runs FinishShutdown; joined by ~Instance
+  std::thread shutdown_thread;       // runs FinishShutdown; joined by ~Instance
   std::function<void()> on_stopped;  // when a SHUTDOWN from dabs-lbd has run its course
 };
 

@@ -1,12 +1,11 @@
 // A DASP instance over real sockets on loopback, with a fake dabs-lbd on a local socket.
-#include <dabs/dasp/instance.h>
-
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <future>
 #include <thread>
 
+#include <gtest/gtest.h>
+
+#include <dabs/dasp/instance.h>
 #include <dabs/mp/coding.h>
 #include <dabs/mp/tlv.h>
 
@@ -37,7 +36,8 @@ class OrderedEcho : public Server {
   std::atomic<int> out_of_order{0}, closed{0};
 };
 
-std::unique_ptr<Instance> Make(boost::asio::io_context& io, InstanceConfig c, std::unique_ptr<Server> s) {
+std::unique_ptr<Instance> Make(boost::asio::io_context& io, InstanceConfig c,
+                               std::unique_ptr<Server> s) {
   auto i = Instance::Create(io, std::move(c), std::move(s));
   EXPECT_TRUE(i.ok()) << (i.ok() ? "" : i.error().Message());
   (*i)->Start();
@@ -60,7 +60,8 @@ TEST(Instance, ThousandSessionsOfTwentyRequestsEachGetRightAnswersInOrder) {
   const mp::Endpoint dasp = instance->udp_endpoint();
   constexpr int kSessions = 1000, kRequests = 20, kClients = 8;  // 125 sessions per endpoint
   std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(io.io()));
+  for (int i = 0; i < kClients; ++i)
+    clients.push_back(std::make_unique<Client>(io.io()));
   struct Chain {
     Client* client;
     uint8_t session;
@@ -85,7 +86,8 @@ TEST(Instance, ThousandSessionsOfTwentyRequestsEachGetRightAnswersInOrder) {
       if (++done == kSessions) all.set_value();
     });
   };
-  for (auto& ch : chains) send(ch);
+  for (auto& ch : chains)
+    send(ch);
   ASSERT_EQ(all.get_future().wait_for(60s), std::future_status::ready);
   EXPECT_EQ(right, kSessions * kRequests);
   EXPECT_EQ(wrong, 0);
@@ -125,11 +127,13 @@ TEST(Instance, OverloadMakesTheReadTimerReportABacklogToLbd) {
   EXPECT_EQ(busy->state, mp::wire::DaspState::kBusy);
   EXPECT_EQ(busy->va, c.va);
   // Drained, the instance says it is ready again.
-  auto ready = lbd.WaitFor([](const mp::Message& m) {
-    auto s = mp::StateChange::Decode(m.payload);
-    return m.header.command == mp::wire::kStateChange && s && s->state == mp::wire::DaspState::kReady &&
-           s->reason == mp::StateReason::kBacklog;
-  }, 15s);
+  auto ready = lbd.WaitFor(
+      [](const mp::Message& m) {
+        auto s = mp::StateChange::Decode(m.payload);
+        return m.header.command == mp::wire::kStateChange && s &&
+               s->state == mp::wire::DaspState::kReady && s->reason == mp::StateReason::kBacklog;
+      },
+      15s);
   EXPECT_TRUE(ready);
 }
 
@@ -249,9 +253,11 @@ TEST(Instance, TheStatisticsReplyCarriesRealFigures) {
   auto opened = client.Open(instance->udp_endpoint());
   ASSERT_TRUE(opened.ok());
   for (uint32_t i = 0; i < 50; ++i) {
-    ASSERT_TRUE(client.node().SendSync(instance->udp_endpoint(), opened->session, 0x0100, 0, Seq(i)).ok());
+    ASSERT_TRUE(
+        client.node().SendSync(instance->udp_endpoint(), opened->session, 0x0100, 0, Seq(i)).ok());
   }
-  auto reply = lbd.node().SendSync(mp::Endpoint::Local(c.control), 0, mp::wire::kGetStatistics, 0, {});
+  auto reply =
+      lbd.node().SendSync(mp::Endpoint::Local(c.control), 0, mp::wire::kGetStatistics, 0, {});
   ASSERT_TRUE(reply.ok()) << reply.error().Message();
   auto s = mp::Statistics::Decode(reply->payload);
   ASSERT_TRUE(s.ok());
@@ -272,7 +278,8 @@ TEST(Instance, StartedAndReadyAreReportedToLbd) {
   c.lbd = lbd.endpoint();
   c.control = testing::TempSocket("dasp");
   auto instance = Make(io.io(), c, std::make_unique<OrderedEcho>());
-  auto started = lbd.WaitFor([](const mp::Message& m) { return m.header.command == mp::wire::kStarted; });
+  auto started =
+      lbd.WaitFor([](const mp::Message& m) { return m.header.command == mp::wire::kStarted; });
   ASSERT_TRUE(started);
   auto s = mp::Started::Decode(started->payload);
   ASSERT_TRUE(s.ok());
@@ -309,14 +316,16 @@ TEST(Instance, AddClientOpensASessionWhoseReplyComesFromTheInstanceAndARetransmi
   add.client_va = mp::MakeVa(1, 5000);
   add.instance_va = c.va;
   // The client waits for its reply as if it had sent transaction 9 to a group.
-  auto first = lbd.node().SendSync(mp::Endpoint::Local(c.control), 0, mp::wire::kAddClient, 0, add.Encode());
+  auto first =
+      lbd.node().SendSync(mp::Endpoint::Local(c.control), 0, mp::wire::kAddClient, 0, add.Encode());
   ASSERT_TRUE(first.ok()) << first.error().Message();
   auto t = mp::TlvList::Parse(first->payload);
   ASSERT_TRUE(t.ok());
   const uint8_t session = t->U8(mp::tag::kSession).value();
   EXPECT_EQ(t->U32(mp::tag::kDaspVa), c.va);
   EXPECT_EQ(instance->session_count(), 1u);
-  auto again = lbd.node().SendSync(mp::Endpoint::Local(c.control), 0, mp::wire::kAddClient, 0, add.Encode());
+  auto again =
+      lbd.node().SendSync(mp::Endpoint::Local(c.control), 0, mp::wire::kAddClient, 0, add.Encode());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(mp::TlvList::Parse(again->payload)->U8(mp::tag::kSession), session);
   EXPECT_EQ(instance->session_count(), 1u);  // never a second session
@@ -338,11 +347,14 @@ TEST(Instance, AnOpenReplyTheClientNeverAcksDropsTheSession) {
   h.command = mp::wire::kOpenSession;
   h.transaction = 3;
   std::vector<uint8_t> out(512);
-  const auto n = mp::EncodeDatagram(h, mp::OpenSessionRequest{"test", {}, "raw", {}}.Encode(), out).value();
+  const auto n =
+      mp::EncodeDatagram(h, mp::OpenSessionRequest{"test", {}, "raw", {}}.Encode(), out).value();
   ::sendto(fd, out.data(), n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-  for (int i = 0; i < 100 && instance->session_count() == 0; ++i) std::this_thread::sleep_for(5ms);
+  for (int i = 0; i < 100 && instance->session_count() == 0; ++i)
+    std::this_thread::sleep_for(5ms);
   EXPECT_EQ(instance->session_count(), 1u);
-  for (int i = 0; i < 200 && instance->session_count() > 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 200 && instance->session_count() > 0; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(instance->session_count(), 0u);
   ::close(fd);
 }
@@ -350,7 +362,8 @@ TEST(Instance, AnOpenReplyTheClientNeverAcksDropsTheSession) {
 class Refusing : public Server {
  public:
   Status OnOpen(Session&, const mp::OpenSessionRequest& r) override {
-    if (r.client_id == "banned") return Error{make_error_code(mp::Errc::kLimitExceeded), "not today"};
+    if (r.client_id == "banned")
+      return Error{make_error_code(mp::Errc::kLimitExceeded), "not today"};
     return Status::Ok();
   }
   void OnMessage(Session&, Request& request) override {
@@ -381,7 +394,8 @@ TEST(Instance, AThrowingHandlerRefusesTheRequestAndReportsAnError) {
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ(client.node().SendSync(instance->udp_endpoint(), opened->session, 0x0100, 0, {}).code(),
             mp::Errc::kNoCapacity);
-  EXPECT_TRUE(client.node().SendSync(instance->udp_endpoint(), opened->session, 0x0100, 0, {1}).ok());
+  EXPECT_TRUE(
+      client.node().SendSync(instance->udp_endpoint(), opened->session, 0x0100, 0, {1}).ok());
   EXPECT_EQ(instance->Snapshot().Get(mp::stat_tag::kErrors), 1u);
 }
 
@@ -402,19 +416,23 @@ TEST(Instance, UnsolicitedSendsReachTheClientAndAClosedSessionIsForgotten) {
   Client client(io.io());
   auto opened = client.Open(instance->udp_endpoint());
   ASSERT_TRUE(opened.ok());
-  ASSERT_TRUE(client.node().SendSync(instance->udp_endpoint(), opened->session, 0x0100, 0, Seq(0)).ok());
+  ASSERT_TRUE(
+      client.node().SendSync(instance->udp_endpoint(), opened->session, 0x0100, 0, Seq(0)).ok());
   ASSERT_TRUE(client.WaitUnsolicited(0x0200));
   mp::SendOptions one_way;
   one_way.expect_reply = false;
   ASSERT_TRUE(client.node()
-                  .SendSync(instance->udp_endpoint(), opened->session, mp::wire::kCloseSession, 0, {}, one_way)
+                  .SendSync(instance->udp_endpoint(), opened->session, mp::wire::kCloseSession, 0,
+                            {}, one_way)
                   .ok());
-  for (int i = 0; i < 100 && talker->closed == 0; ++i) std::this_thread::sleep_for(5ms);
+  for (int i = 0; i < 100 && talker->closed == 0; ++i)
+    std::this_thread::sleep_for(5ms);
   EXPECT_EQ(talker->closed, 1);
   EXPECT_EQ(instance->session_count(), 0u);
   // The client kept its side open: NAK 2 three times, then it is told to reopen (spec 2).
-  EXPECT_EQ(client.node().SendSync(instance->udp_endpoint(), opened->session, 0x0100, 0, Seq(1)).code(),
-            mp::Errc::kRejected);
+  EXPECT_EQ(
+      client.node().SendSync(instance->udp_endpoint(), opened->session, 0x0100, 0, Seq(1)).code(),
+      mp::Errc::kRejected);
 }
 
 }  // namespace

@@ -11,7 +11,9 @@ namespace dabs::dasp {
 namespace {
 constexpr auto kRecentOpen = std::chrono::seconds(30);  // spec 4 step 5
 
-Error Fail(mp::Errc e, std::string detail) { return Error{make_error_code(e), std::move(detail)}; }
+Error Fail(mp::Errc e, std::string detail) {
+  return Error{make_error_code(e), std::move(detail)};
+}
 
 bool IsUnspecified(const mp::Endpoint& e) {
   for (size_t i = 0; i < (e.is_v6() ? 16u : 4u); ++i) {
@@ -21,7 +23,8 @@ bool IsUnspecified(const mp::Endpoint& e) {
 }
 
 mp::Errc CodeOf(const Error& e) {
-  return e.code.category() == mp::MpCategory() ? static_cast<mp::Errc>(e.code.value()) : mp::Errc::kNoCapacity;
+  return e.code.category() == mp::MpCategory() ? static_cast<mp::Errc>(e.code.value())
+                                               : mp::Errc::kNoCapacity;
 }
 }  // namespace
 
@@ -38,20 +41,28 @@ void Instance::Impl::OnNodeMessage(mp::Message&& m) {
     return node->Nak(m, mp::Errc::kUnknownCommand, "taken from this server's runtime only");
   }
   switch (m.header.command) {
-    case kOpenSession: return HandleOpen(m);
-    case kAddClient: return HandleAddClient(m);
-    case kCloseSession: return HandleClose(m);
-    case kPing: return node->Reply(m, {});
-    case kStarted: return HandleClientStarted(m);
-    case kErrorReport: return HandleClientErrorReport(m);
+    case kOpenSession:
+      return HandleOpen(m);
+    case kAddClient:
+      return HandleAddClient(m);
+    case kCloseSession:
+      return HandleClose(m);
+    case kPing:
+      return node->Reply(m, {});
+    case kStarted:
+      return HandleClientStarted(m);
+    case kErrorReport:
+      return HandleClientErrorReport(m);
     case kShutdown: {
       const auto mode = mp::DecodeU8(m.payload);
       node->Reply(m, {});
-      Shutdown(mode == kShutdownEmergency ? ShutdownMode::kEmergency : ShutdownMode::kClean, on_stopped);
+      Shutdown(mode == kShutdownEmergency ? ShutdownMode::kEmergency : ShutdownMode::kClean,
+               on_stopped);
       return;
     }
     case kGetStatistics:
-      return RunControl([self = shared_from_this(), m] { self->node->Reply(m, self->Snapshot().Encode()); });
+      return RunControl(
+          [self = shared_from_this(), m] { self->node->Reply(m, self->Snapshot().Encode()); });
     case kStatus:
       return RunControl([self = shared_from_this(), m] {
         mp::wire::DaspState s = self->state.load();
@@ -60,7 +71,8 @@ void Instance::Impl::OnNodeMessage(mp::Message&& m) {
           std::lock_guard lock(self->callbacks_mu);
           callbacks = self->on_state;
         }
-        for (const auto& cb : callbacks) cb(s);
+        for (const auto& cb : callbacks)
+          cb(s);
         self->node->Reply(m, mp::EncodeU8(static_cast<uint8_t>(s)));
       });
     default:
@@ -77,8 +89,8 @@ void Instance::Impl::OnNodeError(const mp::ErrorReport& r) {
     }
     return;
   }
-  ReportError(static_cast<uint16_t>(r.error), std::string(mp::CommandName(r.command)) + " to " +
-                                                  r.peer.ToString() + ": " + r.text);
+  ReportError(static_cast<uint16_t>(r.error),
+              std::string(mp::CommandName(r.command)) + " to " + r.peer.ToString() + ": " + r.text);
 }
 
 // A DACP's start and error / exit reports on its session (seed 002: "each DACP informs its
@@ -87,7 +99,8 @@ void Instance::Impl::OnNodeError(const mp::ErrorReport& r) {
 void Instance::Impl::HandleClientStarted(const mp::Message& m) {
   auto s = m.header.session == mp::wire::kOpeningSession ? nullptr : Find(m.peer, m.header.session);
   if (!s) return node->Nak(m, mp::Errc::kUnknownSession, "STARTED on no open session");
-  spdlog::debug("{}: client {} (VA {}) started", config.app, m.peer.ToString(), mp::FormatVa(s->client_va));
+  spdlog::debug("{}: client {} (VA {}) started", config.app, m.peer.ToString(),
+                mp::FormatVa(s->client_va));
   node->Reply(m, {});
 }
 
@@ -98,8 +111,8 @@ void Instance::Impl::HandleClientErrorReport(const mp::Message& m) {
   if (!report) return node->Nak(m, mp::Errc::kMalformed, report.error().detail);
   if (report->error == 0) {
     // An event without a number: the client's exit, for example.
-    spdlog::info("{}: client {} (VA {}): {}", config.app, m.peer.ToString(), mp::FormatVa(s->client_va),
-                 report->text);
+    spdlog::info("{}: client {} (VA {}): {}", config.app, m.peer.ToString(),
+                 mp::FormatVa(s->client_va), report->text);
   } else {
     spdlog::warn("{}: client {} (VA {}) reports error {}: {}", config.app, m.peer.ToString(),
                  mp::FormatVa(s->client_va), report->error, report->text);
@@ -111,15 +124,17 @@ void Instance::Impl::HandleClientErrorReport(const mp::Message& m) {
 
 void Instance::Impl::HandleOpen(const mp::Message& m) {
   if (!config.standalone) {
-    return node->Nak(m, mp::Errc::kUnknownCommand, "this DASP takes clients from dabs-lbd (ADD_CLIENT)");
+    return node->Nak(m, mp::Errc::kUnknownCommand,
+                     "this DASP takes clients from dabs-lbd (ADD_CLIENT)");
   }
   auto request = mp::OpenSessionRequest::Decode(m.payload);
   if (!request) return node->Nak(m, mp::Errc::kMalformed, request.error().detail);
   auto client_va = client_vas.Next();
   if (!client_va) return node->Nak(m, mp::Errc::kNoCapacity, "no client VAs left");
-  OpenFor(*request, m.peer, m.header.transaction, *client_va, [self = shared_from_this(), m](Status s, uint8_t) {
-    if (!s) self->node->Nak(m, CodeOf(s.error()), s.error().detail);
-  });
+  OpenFor(*request, m.peer, m.header.transaction, *client_va,
+          [self = shared_from_this(), m](Status s, uint8_t) {
+            if (!s) self->node->Nak(m, CodeOf(s.error()), s.error().detail);
+          });
 }
 
 void Instance::Impl::HandleAddClient(const mp::Message& m) {
@@ -134,7 +149,8 @@ void Instance::Impl::HandleAddClient(const mp::Message& m) {
   }
   if (!callbacks.empty()) {
     RunControl([callbacks, a = *add] {
-      for (const auto& cb : callbacks) cb(a);
+      for (const auto& cb : callbacks)
+        cb(a);
     });
   }
   OpenFor(*request, add->client, add->transaction, add->client_va,
@@ -149,10 +165,12 @@ void Instance::Impl::HandleAddClient(const mp::Message& m) {
 }
 
 void Instance::Impl::OpenFor(const mp::OpenSessionRequest& request, const mp::Endpoint& client,
-                             uint8_t transaction, mp::Va client_va, std::function<void(Status, uint8_t)> answer) {
+                             uint8_t transaction, mp::Va client_va,
+                             std::function<void(Status, uint8_t)> answer) {
   if (shutting_down) return answer(Fail(mp::Errc::kShuttingDown, "shutting down"), 0);
   if (request.app != config.app) {
-    return answer(Fail(mp::Errc::kUnknownApplication, "this is " + config.app + ", not " + request.app), 0);
+    return answer(
+        Fail(mp::Errc::kUnknownApplication, "this is " + config.app + ", not " + request.app), 0);
   }
   const auto now = std::chrono::steady_clock::now();
   std::shared_ptr<SessionImpl> s;
@@ -165,7 +183,8 @@ void Instance::Impl::OpenFor(const mp::OpenSessionRequest& request, const mp::En
       std::erase_if(recent_opens, [&](const auto& r) { return now - r.second.at > kRecentOpen; });
     }
     const auto key = std::make_tuple(client.ToString(), transaction, request.client_id);
-    if (auto r = recent_opens.find(key); r != recent_opens.end() && now - r->second.at <= kRecentOpen) {
+    if (auto r = recent_opens.find(key);
+        r != recent_opens.end() && now - r->second.at <= kRecentOpen) {
       // A retransmitted OPEN_SESSION: the same session, the same reply (spec 4 step 5).
       auto existing = sessions.find(SessionKey{client, r->second.session});
       if (existing != sessions.end() && existing->second->open) {
@@ -174,7 +193,8 @@ void Instance::Impl::OpenFor(const mp::OpenSessionRequest& request, const mp::En
     }
     if (!s) {
       if (sessions.size() >= config.max_sessions) {
-        return answer(Fail(mp::Errc::kNoCapacity, std::to_string(sessions.size()) + " sessions already"), 0);
+        return answer(
+            Fail(mp::Errc::kNoCapacity, std::to_string(sessions.size()) + " sessions already"), 0);
       }
       auto& used = used_ids[client];
       uint8_t id = 0;
@@ -211,23 +231,24 @@ void Instance::Impl::OpenFor(const mp::OpenSessionRequest& request, const mp::En
     reply();
     return answer(Status::Ok(), s->id);
   }
-  const bool queued = dispatcher->Post(s->mailbox, [self = shared_from_this(), s, request, reply, answer] {
-    Session handle(s);
-    Status verdict = Status::Ok();
-    try {
-      verdict = self->server->OnOpen(handle, request);
-    } catch (const std::exception& e) {
-      verdict = Fail(mp::Errc::kNoCapacity, std::string("OnOpen threw: ") + e.what());
-    }
-    if (!verdict) {
-      self->DropSession(s);
-      return answer(verdict, 0);
-    }
-    s->open = true;
-    self->node->OpenSession(s->client, s->id);  // before the reply: the client may talk at once
-    reply();
-    answer(Status::Ok(), s->id);
-  });
+  const bool queued =
+      dispatcher->Post(s->mailbox, [self = shared_from_this(), s, request, reply, answer] {
+        Session handle(s);
+        Status verdict = Status::Ok();
+        try {
+          verdict = self->server->OnOpen(handle, request);
+        } catch (const std::exception& e) {
+          verdict = Fail(mp::Errc::kNoCapacity, std::string("OnOpen threw: ") + e.what());
+        }
+        if (!verdict) {
+          self->DropSession(s);
+          return answer(verdict, 0);
+        }
+        s->open = true;
+        self->node->OpenSession(s->client, s->id);  // before the reply: the client may talk at once
+        reply();
+        answer(Status::Ok(), s->id);
+      });
   if (!queued) {
     DropSession(s);
     answer(Fail(mp::Errc::kNoCapacity, "the instance's queue is full"), 0);
@@ -248,9 +269,10 @@ void Instance::Impl::HandleApplication(mp::Message&& m) {
   const auto received = std::chrono::steady_clock::now();
   if (!dispatcher->Post(s->mailbox, [self = shared_from_this(), s, message, received] {
         self->Run(s, std::move(*message));
-        self->processing_us.Record(static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - received)
-                .count()));
+        self->processing_us.Record(
+            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - received)
+                                      .count()));
       })) {
     node->Nak(*message, mp::Errc::kNoCapacity, "the instance's queue is full");
   }
@@ -272,14 +294,16 @@ void Instance::Impl::Run(const std::shared_ptr<SessionImpl>& s, mp::Message&& m)
     ReportError(0, std::string("OnMessage threw: ") + e.what());
     // No NAK number says "server error"; NO_CAPACITY (to handle it) with the reason is the
     // closest final answer (MALFORMED would blame the client).
-    if (!target->replied) (void)Refuse(*target, mp::Errc::kNoCapacity, std::string("server error: ") + e.what());
+    if (!target->replied)
+      (void)Refuse(*target, mp::Errc::kNoCapacity, std::string("server error: ") + e.what());
   }
 }
 
 Status Instance::Impl::Reply(ReplyTarget& t, std::vector<uint8_t> payload) {
   if (t.replied.exchange(true)) return Fail(mp::Errc::kRejected, "already answered");
   --unanswered;
-  node->ReplyTo(t.peer, t.request.session, t.request.transaction, t.request.command, t.va, std::move(payload));
+  node->ReplyTo(t.peer, t.request.session, t.request.transaction, t.request.command, t.va,
+                std::move(payload));
   return Status::Ok();
 }
 
@@ -298,7 +322,8 @@ Status Instance::Impl::Refuse(ReplyTarget& t, mp::Errc error, std::string text) 
 void Instance::Impl::HandleClose(const mp::Message& m) {
   auto s = Find(m.peer, m.header.session);
   if (!s) return;  // ACKed already; nothing to forget
-  dispatcher->Post(s->mailbox, [self = shared_from_this(), s] { self->CloseSession(s, false); }, false);
+  dispatcher->Post(
+      s->mailbox, [self = shared_from_this(), s] { self->CloseSession(s, false); }, false);
 }
 
 void Instance::Impl::CloseSession(const std::shared_ptr<SessionImpl>& s, bool tell_client) {
@@ -312,7 +337,8 @@ void Instance::Impl::CloseSession(const std::shared_ptr<SessionImpl>& s, bool te
     if (tell_client) {
       mp::SendOptions one_way;
       one_way.expect_reply = false;
-      node->Send(s->client, s->id, mp::wire::kCloseSession, s->client_va, {}, one_way, [](mp::SendResult&&) {});
+      node->Send(s->client, s->id, mp::wire::kCloseSession, s->client_va, {}, one_way,
+                 [](mp::SendResult&&) {});
     }
   }
   DropSession(s);
@@ -346,7 +372,8 @@ std::vector<std::shared_ptr<SessionImpl>> Instance::Impl::AllSessions() {
   std::lock_guard lock(sessions_mu);
   std::vector<std::shared_ptr<SessionImpl>> out;
   out.reserve(sessions.size());
-  for (const auto& [key, s] : sessions) out.push_back(s);
+  for (const auto& [key, s] : sessions)
+    out.push_back(s);
   return out;
 }
 

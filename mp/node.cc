@@ -217,7 +217,8 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
   // Runs `fn` on the strand after `delay`, unless the node has stopped by then.
   void Later(Duration delay, std::function<void(Impl&)> fn) {
     auto timer = std::make_shared<asio::steady_timer>(io_, delay);
-    timer->async_wait([self = shared_from_this(), timer, fn = std::move(fn)](const boost::system::error_code& ec) {
+    timer->async_wait([self = shared_from_this(), timer,
+                       fn = std::move(fn)](const boost::system::error_code& ec) {
       if (ec) return;
       self->serializer_.Run([self, fn] {
         if (!self->stopped_) fn(*self);
@@ -240,7 +241,9 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
         engine_.OnDatagram(from, copy, false);
         continue;
       }
-      Later(d.extra_delay, [from, copy = std::move(copy)](Impl& self) { self.engine_.OnDatagram(from, copy, false); });
+      Later(d.extra_delay, [from, copy = std::move(copy)](Impl& self) {
+        self.engine_.OnDatagram(from, copy, false);
+      });
     }
   }
 

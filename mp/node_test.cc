@@ -412,7 +412,8 @@ TEST_F(NodeTest, CoalescedSendsReachAPlainSocketAsSeparateDatagrams) {
     RawClient raw;
     for (uint8_t t = 0; t < 20; ++t) {
       const auto id = static_cast<uint8_t>(round * 20 + t);
-      raw.Send(*server->udp_endpoint(), {0x01, 0x00, 0x0B, 0x00, id, 0, 0, 0, 0, 0, 0, 0, 'x', 'y'});
+      raw.Send(*server->udp_endpoint(),
+               {0x01, 0x00, 0x0B, 0x00, id, 0, 0, 0, 0, 0, 0, 0, 'x', 'y'});
     }
     int acks = 0, replies = 0;
     for (int i = 0; i < 40; ++i) {

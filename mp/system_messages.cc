@@ -114,7 +114,8 @@ std::vector<uint8_t> RedirectPayload::Encode() const {
   TlvWriter w(out);
   w.U8(tag::kSession, session);
   w.U32(tag::kDaspVa, dasp_va);
-  if (dasp_endpoint.is_udp() && dasp_endpoint.valid()) w.Endpoint(tag::kDaspEndpoint, dasp_endpoint);
+  if (dasp_endpoint.is_udp() && dasp_endpoint.valid())
+    w.Endpoint(tag::kDaspEndpoint, dasp_endpoint);
   if (client_va) w.U32(tag::kClientVa, *client_va);
   return out;
 }

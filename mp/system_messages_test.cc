@@ -415,8 +415,8 @@ TEST(RedirectPayload, RoundTripsWithAndWithoutClientVa) {
 TEST(RedirectPayload, UsesTheOpenSessionReplyTags) {
   // SESSION 0x10 (1 byte), DASP_VA 0x11 (4), DASP_ENDPOINT 0x12 (family, address, port).
   RedirectPayload r{3, 0x00200001, Endpoint::Parse("10.0.0.9:7401").value(), 0x00200002};
-  const std::vector<uint8_t> want = {0x10, 0, 1, 3,                          //
-                                     0x11, 0, 4, 0x00, 0x20, 0x00, 0x01,     //
+  const std::vector<uint8_t> want = {0x10, 0, 1, 3,                                      //
+                                     0x11, 0, 4, 0x00, 0x20, 0x00, 0x01,                 //
                                      0x12, 0, 7, 4,    10,   0,    0,    9, 0x1C, 0xE9,  //
                                      0x13, 0, 4, 0x00, 0x20, 0x00, 0x02};
   EXPECT_EQ(r.Encode(), want);

@@ -29,7 +29,8 @@ FreeResources FreeResourcesOf(const Figures& figures) {
   return {figures.cpu.free_pct(), figures.memory.available_mb, figures.disk.free_mb};
 }
 
-Result<MinimumsWatch> MinimumsWatch::Create(const MinFree& minimum, const std::optional<MinFree>& given_margin) {
+Result<MinimumsWatch> MinimumsWatch::Create(const MinFree& minimum,
+                                            const std::optional<MinFree>& given_margin) {
   const MinFree margin = given_margin.value_or(minimum);
   for (const auto& set : {AsArray(minimum), AsArray(margin)}) {
     for (double v : set) {

@@ -29,8 +29,12 @@ class CalcClient {
   // `client` is this set-top's session with the calculator (opened by the caller).
   CalcClient(const dacp::SetTopProfile& profile, std::shared_ptr<dacp::Client> client);
 
-  void Integer(uint8_t op, int64_t a, int64_t b, IntCallback done) { int_part_->Compute(op, a, b, std::move(done)); }
-  void Float(uint8_t op, double a, double b, FloatCallback done) { flt_part_->Compute(op, a, b, std::move(done)); }
+  void Integer(uint8_t op, int64_t a, int64_t b, IntCallback done) {
+    int_part_->Compute(op, a, b, std::move(done));
+  }
+  void Float(uint8_t op, double a, double b, FloatCallback done) {
+    flt_part_->Compute(op, a, b, std::move(done));
+  }
 
   const IntPartition& int_partition() const { return *int_part_; }
   const FloatPartition& float_partition() const { return *flt_part_; }

@@ -1,13 +1,14 @@
 // CALC_Client against a real standalone calculator-dasp: right answers and statuses whether
 // a partition runs on the server or locally; local partitions send nothing; the ClientApp
 // verifies every answer.
-#include <gtest/gtest.h>
+#include "calc_client.h"
 
 #include <future>
 #include <limits>
 
+#include <gtest/gtest.h>
+
 #include "../../dacp_framework/testing_support.h"
-#include "calc_client.h"
 
 namespace dabs::calculator {
 namespace {
@@ -19,7 +20,8 @@ class CalcClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(dasp.listening());
-    client = dacp::Client::Create(gateway->TakeSeat().value(), dacp::testing::Config(kAppName, dasp.endpoint()));
+    client = dacp::Client::Create(gateway->TakeSeat().value(),
+                                  dacp::testing::Config(kAppName, dasp.endpoint()));
     ASSERT_TRUE(client->OpenSync().ok());
   }
   IntAnswer Int(CalcClient& calc, uint8_t op, int64_t a, int64_t b) {
@@ -44,8 +46,12 @@ class CalcClientTest : public ::testing::Test {
   std::shared_ptr<dacp::Client> client;
 };
 
-dacp::SetTopProfile Thin() { return {0, 16, "thin"}; }  // no FPU, no room for IntegerOps
-dacp::SetTopProfile Rich() { return {mp::caps::kFloatingPoint, 1024, "rich"}; }
+dacp::SetTopProfile Thin() {
+  return {0, 16, "thin"};
+}  // no FPU, no room for IntegerOps
+dacp::SetTopProfile Rich() {
+  return {mp::caps::kFloatingPoint, 1024, "rich"};
+}
 
 TEST_F(CalcClientTest, ThinSetTopsComputeOnTheServerWithTheRightAnswersAndStatuses) {
   CalcClient calc(Thin(), client);

@@ -5,12 +5,15 @@
 namespace dabs::calculator {
 
 void FltPtClientPart::Compute(uint8_t op, double a, double b, FloatCallback done) {
-  SendToServer(*client_, kFloatOp, Encode(FloatRequest{op, a, b}), [done](Result<std::vector<uint8_t>>&& r) {
-    if (!r) return done(r.error());
-    auto answer = DecodeFloatAnswer(*r);
-    if (!answer) return done(Error{make_error_code(mp::Errc::kMalformed), "FLOAT_OP reply of a wrong length"});
-    done(*answer);
-  });
+  SendToServer(
+      *client_, kFloatOp, Encode(FloatRequest{op, a, b}), [done](Result<std::vector<uint8_t>>&& r) {
+        if (!r) return done(r.error());
+        auto answer = DecodeFloatAnswer(*r);
+        if (!answer)
+          return done(
+              Error{make_error_code(mp::Errc::kMalformed), "FLOAT_OP reply of a wrong length"});
+        done(*answer);
+      });
 }
 
 void LocalFloatingPointOps::Compute(uint8_t op, double a, double b, FloatCallback done) {

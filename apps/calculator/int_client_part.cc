@@ -3,12 +3,15 @@
 namespace dabs::calculator {
 
 void IntClientPart::Compute(uint8_t op, int64_t a, int64_t b, IntCallback done) {
-  SendToServer(*client_, kIntOp, Encode(IntRequest{op, a, b}), [done](Result<std::vector<uint8_t>>&& r) {
-    if (!r) return done(r.error());
-    auto answer = DecodeIntAnswer(*r);
-    if (!answer) return done(Error{make_error_code(mp::Errc::kMalformed), "INT_OP reply of a wrong length"});
-    done(*answer);
-  });
+  SendToServer(
+      *client_, kIntOp, Encode(IntRequest{op, a, b}), [done](Result<std::vector<uint8_t>>&& r) {
+        if (!r) return done(r.error());
+        auto answer = DecodeIntAnswer(*r);
+        if (!answer)
+          return done(
+              Error{make_error_code(mp::Errc::kMalformed), "INT_OP reply of a wrong length"});
+        done(*answer);
+      });
 }
 
 void LocalIntegerOps::Compute(uint8_t op, int64_t a, int64_t b, IntCallback done) {

@@ -7,10 +7,12 @@ namespace dabs::echo {
 void EchoClientApp::Act(uint64_t random, std::function<void(dacp::ActOutcome)> done) {
   mp::SeededRandom rng(random);
   // One action in eight sends a multi-buffer payload.
-  const size_t size = rng.Below(8) == 0 ? kMaxSmallPayload + 200 + rng.Below(kMaxLargePayload - kMaxSmallPayload - 200)
+  const size_t size = rng.Below(8) == 0 ? kMaxSmallPayload + 200 +
+                                              rng.Below(kMaxLargePayload - kMaxSmallPayload - 200)
                                         : 1 + rng.Below(kMaxSmallPayload);
   auto payload = std::make_shared<std::vector<uint8_t>>(size);
-  for (auto& byte : *payload) byte = static_cast<uint8_t>(rng.Next());
+  for (auto& byte : *payload)
+    byte = static_cast<uint8_t>(rng.Next());
   client_->Call(kEcho, *payload, [payload, done](Result<std::vector<uint8_t>>&& r) {
     if (!r) return done({Status(r.error()), false, true});
     done({Status::Ok(), *r == *payload, true});

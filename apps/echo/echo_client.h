@@ -12,8 +12,8 @@ namespace dabs::echo {
 
 inline constexpr char kAppName[] = "echo";
 inline constexpr uint16_t kEcho = 0x0100;
-inline constexpr size_t kMaxSmallPayload = 400;      // fits one datagram
-inline constexpr size_t kMaxLargePayload = 20'000;   // about 40 datagrams
+inline constexpr size_t kMaxSmallPayload = 400;     // fits one datagram
+inline constexpr size_t kMaxLargePayload = 20'000;  // about 40 datagrams
 
 class EchoClientApp final : public dacp::ClientApp {
  public:

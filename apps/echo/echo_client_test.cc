@@ -1,11 +1,12 @@
 // The echo client app against a real standalone echo-dasp: every Act is verified, some are
 // multi-buffer.
-#include <gtest/gtest.h>
+#include "echo_client.h"
 
 #include <future>
 
+#include <gtest/gtest.h>
+
 #include "../../dacp_framework/testing_support.h"
-#include "echo_client.h"
 
 namespace dabs::echo {
 namespace {
@@ -15,7 +16,8 @@ TEST(EchoClientApp, EveryEchoComesBackTheSame) {
   ASSERT_TRUE(dasp.listening());
   mp::IoThreads io(2);
   auto gateway = dacp::testing::LoopbackGateway(io.io());
-  auto client = dacp::Client::Create(gateway->TakeSeat().value(), dacp::testing::Config(kAppName, dasp.endpoint()));
+  auto client = dacp::Client::Create(gateway->TakeSeat().value(),
+                                     dacp::testing::Config(kAppName, dasp.endpoint()));
   ASSERT_TRUE(client->OpenSync().ok());
   ASSERT_TRUE(RegisterClient().ok());
   const dacp::ClientAppFactory* f = dacp::FindClientApp("echo");

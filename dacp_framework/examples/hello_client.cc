@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "echo: %s\n", reply.error().Message().c_str());
     return 1;
   }
-  std::printf("%.*s\n", static_cast<int>(reply->size()), reinterpret_cast<const char*>(reply->data()));
+  std::printf("%.*s\n", static_cast<int>(reply->size()),
+              reinterpret_cast<const char*>(reply->data()));
   std::promise<void> closed;
   client->Close("done", [&closed](Status) { closed.set_value(); });
   closed.get_future().wait();

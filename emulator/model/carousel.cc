@@ -1,6 +1,6 @@
-#include <dabs/emu/carousel.h>
-
 #include <cmath>
+
+#include <dabs/emu/carousel.h>
 
 namespace dabs::emu {
 
@@ -52,7 +52,8 @@ int Carousel::ExtraPasses(size_t i, mp::Random& random) const {
   while (missing > 0 && passes < kMaxPasses) {
     ++passes;
     uint64_t lost = 0;
-    for (uint64_t s = 0; s < missing; ++s) lost += random.Uniform01() < loss ? 1 : 0;
+    for (uint64_t s = 0; s < missing; ++s)
+      lost += random.Uniform01() < loss ? 1 : 0;
     missing = lost;
   }
   return passes - 1;

@@ -1,7 +1,8 @@
-#include <dabs/emu/carousel.h>
+#include <cmath>
+
 #include <gtest/gtest.h>
 
-#include <cmath>
+#include <dabs/emu/carousel.h>
 
 namespace dabs::emu {
 namespace {

@@ -1,8 +1,8 @@
-#include <dabs/emu/population.h>
-
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+
+#include <dabs/emu/population.h>
 
 namespace dabs::emu {
 
@@ -21,8 +21,10 @@ std::vector<uint32_t> Counts(const std::vector<Profile>& profiles, uint32_t n) {
     given += counts[i];
     remainders.push_back({exact - counts[i], i});
   }
-  std::stable_sort(remainders.begin(), remainders.end(), [](auto a, auto b) { return a.first > b.first; });
-  for (size_t k = 0; given < n; ++k, ++given) ++counts[remainders[k % remainders.size()].second];
+  std::stable_sort(remainders.begin(), remainders.end(),
+                   [](auto a, auto b) { return a.first > b.first; });
+  for (size_t k = 0; given < n; ++k, ++given)
+    ++counts[remainders[k % remainders.size()].second];
   return counts;
 }
 
@@ -45,9 +47,12 @@ uint64_t DeriveSeed(uint64_t seed, uint64_t part) {
 
 bool StbRecord::HasHardware(ChannelKind c) const {
   switch (c) {
-    case ChannelKind::kDocsis: return caps & mp::caps::kDocsis;
-    case ChannelKind::kOob: return caps & mp::caps::kOob;
-    case ChannelKind::kModem: return caps & mp::caps::kTelco;
+    case ChannelKind::kDocsis:
+      return caps & mp::caps::kDocsis;
+    case ChannelKind::kOob:
+      return caps & mp::caps::kOob;
+    case ChannelKind::kModem:
+      return caps & mp::caps::kTelco;
   }
   return false;
 }
@@ -57,9 +62,11 @@ Population::Population(const Scenario& scenario) : profiles_(scenario.profiles.s
   const std::vector<uint32_t> counts = Counts(scenario.profiles, n);
   std::vector<uint16_t> order;
   order.reserve(n);
-  for (size_t p = 0; p < counts.size(); ++p) order.insert(order.end(), counts[p], static_cast<uint16_t>(p));
+  for (size_t p = 0; p < counts.size(); ++p)
+    order.insert(order.end(), counts[p], static_cast<uint16_t>(p));
   mp::SeededRandom random(DeriveSeed(scenario.seed, kPopulationPart));
-  for (uint32_t i = n; i > 1; --i) std::swap(order[i - 1], order[random.Below(i)]);  // Fisher-Yates
+  for (uint32_t i = n; i > 1; --i)
+    std::swap(order[i - 1], order[random.Below(i)]);  // Fisher-Yates
 
   stbs_.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
@@ -73,12 +80,14 @@ Population::Population(const Scenario& scenario) : profiles_(scenario.profiles.s
     s.installed = p.installed_modules;
   }
   oob_nodes_ = (n + scenario.plant.stbs_per_oob_node - 1) / scenario.plant.stbs_per_oob_node;
-  docsis_groups_ = (n + scenario.plant.stbs_per_docsis_group - 1) / scenario.plant.stbs_per_docsis_group;
+  docsis_groups_ =
+      (n + scenario.plant.stbs_per_docsis_group - 1) / scenario.plant.stbs_per_docsis_group;
 }
 
 std::vector<uint32_t> Population::CountByProfile() const {
   std::vector<uint32_t> counts(profiles_);
-  for (const auto& s : stbs_) ++counts[s.profile];
+  for (const auto& s : stbs_)
+    ++counts[s.profile];
   return counts;
 }
 

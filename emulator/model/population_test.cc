@@ -1,6 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <dabs/emu/population.h>
 #include <dabs/emu/viewers.h>
-#include <gtest/gtest.h>
 
 namespace dabs::emu {
 namespace {
@@ -13,7 +14,8 @@ profiles:
   - {name: oob-only, share: 0.3, channels: [oob], installed_modules: [], fpu: false, apps: [calculator]}
   - {name: modem, share: 0.2, channels: [modem], encryption: true, apps: [echo]}
 plant: {stbs_per_oob_node: 300, stbs_per_docsis_group: 128}
-)", "mixed.yaml");
+)",
+                         "mixed.yaml");
   EXPECT_TRUE(s.ok()) << s.error().Message();
   s->stbs = stbs;
   s->seed = seed;
@@ -32,7 +34,8 @@ TEST(Population, SharesAreMetAndNodesFilledInOrder) {
   EXPECT_EQ(p[999].docsis_group, 7u);
   // Shares hold within each node too, roughly (profiles are shuffled, not in blocks).
   uint32_t docsis_in_node0 = 0;
-  for (uint32_t i = 0; i < 300; ++i) docsis_in_node0 += p[i].profile == 0;
+  for (uint32_t i = 0; i < 300; ++i)
+    docsis_in_node0 += p[i].profile == 0;
   EXPECT_NEAR(docsis_in_node0, 150, 35);
 }
 
@@ -88,7 +91,8 @@ TEST(Population, PopulationAndViewerStateStayUnder64BytesPerSetTop) {
   EXPECT_GT(events, 100'000u);
   const double per_stb = static_cast<double>(p.MemoryBytes() + v.MemoryBytes()) / s.stbs;
   RecordProperty("bytes_per_stb", std::to_string(per_stb));
-  EXPECT_LE(per_stb, 64) << per_stb << " bytes: population " << p.MemoryBytes() << " + viewers " << v.MemoryBytes();
+  EXPECT_LE(per_stb, 64) << per_stb << " bytes: population " << p.MemoryBytes() << " + viewers "
+                         << v.MemoryBytes();
 }
 
 }  // namespace

@@ -1,14 +1,14 @@
 // The scenario loader: one function per section, each reading its keys through a MapReader
 // (types, bounds, unknown keys), then the checks that span keys (shares sum to 1, faults
 // within the run, flash crowds no larger than the population).
-#include <dabs/emu/scenario.h>
-#include <dabs/mp/errc.h>
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
+
+#include <dabs/emu/scenario.h>
+#include <dabs/mp/errc.h>
 
 #include "yaml_reader.h"
 
@@ -56,7 +56,8 @@ void ReadDistribution(MapReader& parent, const std::string& key, Distribution* o
   if (d.kind == Distribution::Kind::kUniform && d.max < d.min) {
     r.problems().Add(n, path + ": max must not be below min");
   }
-  if (d.kind == Distribution::Kind::kUniform && !r.Take("min").IsDefined() && !r.Take("max").IsDefined()) {
+  if (d.kind == Distribution::Kind::kUniform && !r.Take("min").IsDefined() &&
+      !r.Take("max").IsDefined()) {
     r.problems().Add(n, path + ": a uniform distribution needs min and max");
   }
   *out = d;
@@ -149,10 +150,12 @@ void ReadProfiles(MapReader& top, std::vector<Profile>* out) {
     r.String("name", &p.name);
     if (p.name.empty()) r.problems().Add(item, r.Path("name") + ": every profile needs a name");
     for (const auto& other : profiles) {
-      if (!p.name.empty() && other.name == p.name) r.problems().Add(r.Take("name"), r.Path("name") + ": '" + p.name + "' is given twice");
+      if (!p.name.empty() && other.name == p.name)
+        r.problems().Add(r.Take("name"), r.Path("name") + ": '" + p.name + "' is given twice");
     }
     r.Double("share", &p.share, 0, 1);
-    if (!r.Take("share").IsDefined()) r.problems().Add(item, r.Path("share") + ": every profile needs a share");
+    if (!r.Take("share").IsDefined())
+      r.problems().Add(item, r.Path("share") + ": every profile needs a share");
     std::vector<std::string> channels{"docsis", "oob"}, installed;
     r.Names("channels", &channels, kChannelNames);
     installed = channels;
@@ -160,9 +163,13 @@ void ReadProfiles(MapReader& top, std::vector<Profile>* out) {
     p.channels = MaskOf(channels);
     p.installed_modules = MaskOf(installed);
     if (p.installed_modules & ~p.channels) {
-      r.problems().Add(r.Take("installed_modules"), r.Path("installed_modules") + ": a module is installed for a channel the hardware lacks");
+      r.problems().Add(
+          r.Take("installed_modules"),
+          r.Path("installed_modules") + ": a module is installed for a channel the hardware lacks");
     }
-    if (p.channels == 0) r.problems().Add(r.Take("channels"), r.Path("channels") + ": a set-top needs at least one channel");
+    if (p.channels == 0)
+      r.problems().Add(r.Take("channels"),
+                       r.Path("channels") + ": a set-top needs at least one channel");
     r.Bool("fpu", &p.fpu);
     r.Bool("encryption", &p.encryption);
     r.Uint32("memory_kb", &p.memory_kb, 16, 16u << 20);
@@ -171,10 +178,12 @@ void ReadProfiles(MapReader& top, std::vector<Profile>* out) {
   });
   if (profiles.empty()) return top.problems().Add(list, "profiles: expected at least one profile");
   if (profiles.size() > kMaxProfiles) {
-    return top.problems().Add(list, "profiles: at most " + std::to_string(kMaxProfiles) + " profiles");
+    return top.problems().Add(list,
+                              "profiles: at most " + std::to_string(kMaxProfiles) + " profiles");
   }
   double sum = 0;
-  for (const auto& p : profiles) sum += p.share;
+  for (const auto& p : profiles)
+    sum += p.share;
   if (std::fabs(sum - 1) > 1e-6) {
     std::ostringstream s;
     s << "profiles: the shares add up to " << sum << ", not 1";
@@ -193,10 +202,12 @@ void ReadCarousel(MapReader& top, CarouselParams* c) {
     m.String("name", &module.name);
     if (module.name.empty()) m.problems().Add(item, m.Path("name") + ": every module needs a name");
     for (const auto& other : c->modules) {
-      if (other.name == module.name) m.problems().Add(m.Take("name"), m.Path("name") + ": '" + module.name + "' is given twice");
+      if (other.name == module.name)
+        m.problems().Add(m.Take("name"), m.Path("name") + ": '" + module.name + "' is given twice");
     }
     m.Uint("size_bytes", &module.size_bytes, 1, uint64_t{1} << 32);
-    if (!m.Take("size_bytes").IsDefined()) m.problems().Add(item, m.Path("size_bytes") + ": every module needs a size");
+    if (!m.Take("size_bytes").IsDefined())
+      m.problems().Add(item, m.Path("size_bytes") + ": every module needs a size");
     m.Uint32("repetition", &module.repetition, 1, 1000);
     m.Double("section_loss", &module.section_loss, 0, 0.99);
     c->modules.push_back(std::move(module));
@@ -222,10 +233,13 @@ void ReadViewers(MapReader& top, const Scenario& s, ViewerParams* v) {
     MapReader one(a.Take(load.name), a.Path(load.name), r.problems());
     double rate = 0;
     one.Double("request_rate_per_s", &rate, 1e-6, 1e6);
-    if (rate > 0) load.think_time_ms = Distribution{Distribution::Kind::kExponential, 1000 / rate, 0, 0};
+    if (rate > 0)
+      load.think_time_ms = Distribution{Distribution::Kind::kExponential, 1000 / rate, 0, 0};
     ReadDistribution(one, "think_time_ms", &load.think_time_ms, 1e9);
     if (rate > 0 && one.Take("think_time_ms").IsDefined()) {
-      r.problems().Add(one.Take("think_time_ms"), one.Path("think_time_ms") + ": give request_rate_per_s or think_time_ms, not both");
+      r.problems().Add(
+          one.Take("think_time_ms"),
+          one.Path("think_time_ms") + ": give request_rate_per_s or think_time_ms, not both");
     }
     v->apps.push_back(std::move(load));
   }
@@ -238,14 +252,17 @@ void ReadFaultTimeline(MapReader& top, const Scenario& s, std::vector<FaultEvent
     int action = -1;
     r.Choice("action", {"kill", "stop", "restart", "partition", "heal", "loss_burst"}, &action);
     if (action < 0) {
-      if (!r.Take("action").IsDefined()) r.problems().Add(item, r.Path("action") + ": every fault needs an action");
+      if (!r.Take("action").IsDefined())
+        r.problems().Add(item, r.Path("action") + ": every fault needs an action");
       return;
     }
     e.action = static_cast<FaultEvent::Action>(action);
     r.String("server", &e.server);
-    const bool server_action = e.action != FaultEvent::Action::kLossBurst && e.action != FaultEvent::Action::kHeal;
+    const bool server_action =
+        e.action != FaultEvent::Action::kLossBurst && e.action != FaultEvent::Action::kHeal;
     if (server_action && e.server.empty()) {
-      r.problems().Add(item, r.Path("server") + ": '" + std::string(ActionName(e.action)) + "' needs a server");
+      r.problems().Add(
+          item, r.Path("server") + ": '" + std::string(ActionName(e.action)) + "' needs a server");
     }
     if (e.action == FaultEvent::Action::kLossBurst) {
       int channel = -1;
@@ -263,13 +280,15 @@ void ReadFaultTimeline(MapReader& top, const Scenario& s, std::vector<FaultEvent
     }
     out->push_back(std::move(e));
   });
-  std::stable_sort(out->begin(), out->end(), [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
+  std::stable_sort(out->begin(), out->end(),
+                   [](const auto& a, const auto& b) { return a.at_s < b.at_s; });
 }
 
 void ReadTop(const YAML::Node& root, Problems& problems, Scenario* s) {
   MapReader top(root, "", problems);
   if (!top.is_map()) {
-    if (!root.IsDefined() || root.IsNull()) problems.Add(root, "the scenario is empty; expected stbs:, duration_s:, ...");
+    if (!root.IsDefined() || root.IsNull())
+      problems.Add(root, "the scenario is empty; expected stbs:, duration_s:, ...");
     return;
   }
   top.Double("duration_s", &s->duration_s, 0.001, 7 * 86'400.0);
@@ -300,23 +319,30 @@ Error ProblemsError(const std::vector<std::string>& problems) {
 
 std::string_view ChannelName(ChannelKind c) {
   switch (c) {
-    case ChannelKind::kDocsis: return "docsis";
-    case ChannelKind::kOob: return "oob";
-    case ChannelKind::kModem: return "modem";
+    case ChannelKind::kDocsis:
+      return "docsis";
+    case ChannelKind::kOob:
+      return "oob";
+    case ChannelKind::kModem:
+      return "modem";
   }
   return "?";
 }
 
 std::string_view ActionName(FaultEvent::Action a) {
-  static constexpr std::string_view kNames[] = {"kill", "stop", "restart", "partition", "heal", "loss_burst"};
+  static constexpr std::string_view kNames[] = {"kill",      "stop", "restart",
+                                                "partition", "heal", "loss_burst"};
   return kNames[static_cast<int>(a)];
 }
 
 double Distribution::Sample(mp::Random& random) const {
   switch (kind) {
-    case Kind::kFixed: return mean;
-    case Kind::kExponential: return -mean * std::log1p(-random.Uniform01());
-    case Kind::kUniform: return min + (max - min) * random.Uniform01();
+    case Kind::kFixed:
+      return mean;
+    case Kind::kExponential:
+      return -mean * std::log1p(-random.Uniform01());
+    case Kind::kUniform:
+      return min + (max - min) * random.Uniform01();
   }
   return mean;
 }
@@ -328,7 +354,8 @@ const AppLoad& ViewerParams::For(std::string_view name) const {
   return default_app;
 }
 
-Result<Scenario> ParseScenario(std::string_view yaml, const std::string& name, std::vector<std::string>* problems) {
+Result<Scenario> ParseScenario(std::string_view yaml, const std::string& name,
+                               std::vector<std::string>* problems) {
   Problems found(name);
   Scenario s;
   s.file = name;
@@ -343,7 +370,8 @@ Result<Scenario> ParseScenario(std::string_view yaml, const std::string& name, s
   return s;
 }
 
-Result<Scenario> LoadScenario(const std::filesystem::path& file, std::vector<std::string>* problems) {
+Result<Scenario> LoadScenario(const std::filesystem::path& file,
+                              std::vector<std::string>* problems) {
   std::ifstream in(file);
   if (!in) {
     std::vector<std::string> p{file.string() + ": cannot read the scenario file"};

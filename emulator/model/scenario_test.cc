@@ -1,7 +1,8 @@
-#include <dabs/emu/scenario.h>
+#include <regex>
+
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <dabs/emu/scenario.h>
 
 namespace dabs::emu {
 namespace {
@@ -102,7 +103,8 @@ TEST(Scenario, ErrorsCarryFileLineColumnAndNameTheKey) {
 TEST(Scenario, UnknownKeysAreErrorsWithASuggestion) {
   auto p = Problems("stbs: 10\nplant:\n  stbs_per_oob_nod: 10\n");
   ASSERT_EQ(p.size(), 1u);
-  EXPECT_EQ(p[0], "s.yaml:3:3: unknown key 'plant.stbs_per_oob_nod'; did you mean 'stbs_per_oob_node'?");
+  EXPECT_EQ(p[0],
+            "s.yaml:3:3: unknown key 'plant.stbs_per_oob_nod'; did you mean 'stbs_per_oob_node'?");
   p = Problems("durration_s: 3\n");
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(p[0].find("did you mean 'duration_s'"), std::string::npos) << p[0];
@@ -113,7 +115,8 @@ TEST(Scenario, CrossKeyChecks) {
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(p[0].find("shares add up to 0.9"), std::string::npos) << p[0];
 
-  p = Problems("profiles:\n  - {name: a, share: 1, channels: [oob], installed_modules: [docsis]}\n");
+  p = Problems(
+      "profiles:\n  - {name: a, share: 1, channels: [oob], installed_modules: [docsis]}\n");
   ASSERT_EQ(p.size(), 1u);
   EXPECT_NE(p[0].find("s.yaml:2:61: profiles[0].installed_modules"), std::string::npos) << p[0];
 

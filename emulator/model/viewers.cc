@@ -1,8 +1,8 @@
-#include <dabs/emu/viewers.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include <dabs/emu/viewers.h>
 
 namespace dabs::emu {
 
@@ -86,7 +86,9 @@ void ViewerSchedule::AdvanceCrowd(Crowd& c) {
   c.next_s = c.start_s + c.position * c.within_s;
 }
 
-double ViewerSchedule::Think(uint32_t stb) { return think_ms_[app_[stb]].Sample(random_) / 1000; }
+double ViewerSchedule::Think(uint32_t stb) {
+  return think_ms_[app_[stb]].Sample(random_) / 1000;
+}
 
 // A tune-in at `at_s`: a random idle set-top starts a session of one of its apps.
 std::optional<ViewerEvent> ViewerSchedule::Arrive(double at_s) {

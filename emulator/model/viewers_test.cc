@@ -1,8 +1,9 @@
-#include <dabs/emu/viewers.h>
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <map>
+
+#include <gtest/gtest.h>
+
+#include <dabs/emu/viewers.h>
 
 namespace dabs::emu {
 namespace {
@@ -23,7 +24,8 @@ std::vector<ViewerEvent> All(const Scenario& s) {
   const Population p(s);
   ViewerSchedule v(s, p);
   std::vector<ViewerEvent> out;
-  while (auto e = v.NextEvent()) out.push_back(*e);
+  while (auto e = v.NextEvent())
+    out.push_back(*e);
   return out;
 }
 
@@ -44,7 +46,8 @@ TEST(Viewers, PoissonArrivalCountIsWithinStatisticalBounds) {
     gaps.push_back(e.at_s - last);
     last = e.at_s;
   }
-  for (double g : gaps) sum += g, sum2 += g * g;
+  for (double g : gaps)
+    sum += g, sum2 += g * g;
   const double mean = sum / gaps.size(), sd = std::sqrt(sum2 / gaps.size() - mean * mean);
   EXPECT_NEAR(mean, 0.02, 0.001);
   EXPECT_NEAR(sd / mean, 1, 0.05);
@@ -78,12 +81,14 @@ TEST(Viewers, EventsComeInTimeOrderAndSessionsFollowTheirShape) {
     }
   }
   // Requests at +1..+4 s of each session: four per completed session.
-  EXPECT_EQ(Count(events, ViewerEvent::Kind::kRequest),
-            4 * Count(events, ViewerEvent::Kind::kSessionEnd) + 0 + [&] {
-              size_t open = 0;  // sessions still running at the end made some requests
-              for (const auto& [stb, at] : tuned) open += static_cast<size_t>(std::min(4.0, std::floor(60 - at)));
-              return open;
-            }());
+  EXPECT_EQ(
+      Count(events, ViewerEvent::Kind::kRequest),
+      4 * Count(events, ViewerEvent::Kind::kSessionEnd) + 0 + [&] {
+        size_t open = 0;  // sessions still running at the end made some requests
+        for (const auto& [stb, at] : tuned)
+          open += static_cast<size_t>(std::min(4.0, std::floor(60 - at)));
+        return open;
+      }());
 }
 
 TEST(Viewers, AFlashCrowdTunesInItsSetTopsWithinTheWindow) {
@@ -106,7 +111,8 @@ TEST(Viewers, ArrivalsBeyondThePopulationAreCountedNotServed) {
   const Population p(s);
   ViewerSchedule v(s, p);
   size_t tune_ins = 0;
-  while (auto e = v.NextEvent()) tune_ins += e->kind == ViewerEvent::Kind::kTuneIn;
+  while (auto e = v.NextEvent())
+    tune_ins += e->kind == ViewerEvent::Kind::kTuneIn;
   EXPECT_EQ(tune_ins, 10u);
   EXPECT_EQ(v.arrivals_unserved(), 10u);
 }

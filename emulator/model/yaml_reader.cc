@@ -17,7 +17,8 @@ std::string Format(double v) {
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     size_t diagonal = row[0];
     row[0] = i;
@@ -37,8 +38,8 @@ void Problems::Add(const YAML::Mark& mark, const std::string& message) {
     list_.push_back(file_ + ": " + message);
     return;
   }
-  list_.push_back(file_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) +
-                  ": " + message);
+  list_.push_back(file_ + ":" + std::to_string(mark.line + 1) + ":" +
+                  std::to_string(mark.column + 1) + ": " + message);
 }
 
 std::string DidYouMean(std::string_view key, const std::set<std::string>& known) {
@@ -78,7 +79,8 @@ MapReader::MapReader(const YAML::Node& node, std::string path, Problems& problem
     : node_(node), path_(std::move(path)), problems_(problems) {
   if (!node_.IsDefined() || node_.IsNull()) return;
   if (!node_.IsMap()) {
-    problems_.Add(node_, (path_.empty() ? std::string("the scenario") : path_) + ": expected a map");
+    problems_.Add(node_,
+                  (path_.empty() ? std::string("the scenario") : path_) + ": expected a map");
     return;
   }
   is_map_ = true;
@@ -103,10 +105,13 @@ void MapReader::Double(const std::string& key, double* out, double min, double m
   if (!n.IsDefined()) return;
   double v = 0;
   if (!n.IsScalar() || !ParseDouble(n.Scalar(), &v)) {
-    return problems_.Add(n, Path(key) + ": expected a number, got '" + (n.IsScalar() ? n.Scalar() : "a " + std::string(n.IsMap() ? "map" : "list")) + "'");
+    return problems_.Add(
+        n, Path(key) + ": expected a number, got '" +
+               (n.IsScalar() ? n.Scalar() : "a " + std::string(n.IsMap() ? "map" : "list")) + "'");
   }
   if (v < min || v > max) {
-    return problems_.Add(n, Path(key) + ": " + n.Scalar() + " is out of range [" + Format(min) + ", " + Format(max) + "]");
+    return problems_.Add(n, Path(key) + ": " + n.Scalar() + " is out of range [" + Format(min) +
+                                ", " + Format(max) + "]");
   }
   *out = v;
 }
@@ -116,10 +121,12 @@ void MapReader::Uint(const std::string& key, uint64_t* out, uint64_t min, uint64
   if (!n.IsDefined()) return;
   uint64_t v = 0;
   if (!n.IsScalar() || !ParseUint(n.Scalar(), &v)) {
-    return problems_.Add(n, Path(key) + ": expected a whole number, got '" + (n.IsScalar() ? n.Scalar() : std::string("a structure")) + "'");
+    return problems_.Add(n, Path(key) + ": expected a whole number, got '" +
+                                (n.IsScalar() ? n.Scalar() : std::string("a structure")) + "'");
   }
   if (v < min || v > max) {
-    return problems_.Add(n, Path(key) + ": " + n.Scalar() + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    return problems_.Add(n, Path(key) + ": " + n.Scalar() + " is out of range [" +
+                                std::to_string(min) + ", " + std::to_string(max) + "]");
   }
   *out = v;
 }
@@ -159,7 +166,8 @@ void MapReader::Choice(const std::string& key, const std::vector<std::string>& c
     }
     all += (i ? " | " : "") + choices[i];
   }
-  problems_.Add(n, Path(key) + ": expected one of " + all + (n.IsScalar() ? ", got '" + n.Scalar() + "'" : ""));
+  problems_.Add(n, Path(key) + ": expected one of " + all +
+                       (n.IsScalar() ? ", got '" + n.Scalar() + "'" : ""));
 }
 
 void MapReader::Names(const std::string& key, std::vector<std::string>* out,
@@ -169,11 +177,13 @@ void MapReader::Names(const std::string& key, std::vector<std::string>* out,
   if (!n.IsSequence()) return problems_.Add(n, Path(key) + ": expected a list of names");
   std::vector<std::string> names;
   for (const auto& item : n) {
-    if (!item.IsScalar() || item.Scalar().empty()) return problems_.Add(item, Path(key) + ": expected a name");
+    if (!item.IsScalar() || item.Scalar().empty())
+      return problems_.Add(item, Path(key) + ": expected a name");
     const std::string& name = item.Scalar();
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       std::string all;
-      for (const auto& a : allowed) all += (all.empty() ? "" : ", ") + a;
+      for (const auto& a : allowed)
+        all += (all.empty() ? "" : ", ") + a;
       return problems_.Add(item, Path(key) + ": '" + name + "' is not one of " + all);
     }
     if (std::find(names.begin(), names.end(), name) != names.end()) {

@@ -4,13 +4,13 @@
 // marks are 0-based; messages show them 1-based. Not thread-safe; one per load.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 namespace dabs::emu {
 

@@ -1,7 +1,5 @@
 #include "emulation.h"
 
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -13,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <dabs/dacp/client.h>
 #include <dabs/dacp/client_app.h>
@@ -32,7 +31,8 @@ using Clock = std::chrono::steady_clock;
 
 // A short, stable cause for the report ("no_capacity", "timed_out", "no_channel: ...").
 std::string CauseOf(const Error& e) {
-  if (e.code.category() == mp::MpCategory()) return std::string(mp::ErrcName(static_cast<mp::Errc>(e.code.value())));
+  if (e.code.category() == mp::MpCategory())
+    return std::string(mp::ErrcName(static_cast<mp::Errc>(e.code.value())));
   return e.code.message();
 }
 
@@ -45,9 +45,9 @@ struct Stb {
   uint32_t index = 0;
   ChannelKind channel = ChannelKind::kDocsis;
   uint16_t app_index = 0;
-  bool open = false;       // a session was opened (it may be re-homing)
-  bool acting = false;     // a viewer action is in flight
-  bool leaving = false;    // tuned away (before the session opened, or while an action was in flight)
+  bool open = false;     // a session was opened (it may be re-homing)
+  bool acting = false;   // a viewer action is in flight
+  bool leaving = false;  // tuned away (before the session opened, or while an action was in flight)
   bool ended_by_server = false;  // SHUTDOWN or CLOSE_SESSION: the next call reopens
 };
 
@@ -59,7 +59,9 @@ class Run : public std::enable_shared_from_this<Run> {
         start_(Clock::now()),
         population_(o.scenario),
         schedule_(o.scenario, population_),
-        recorder_([start = start_] { return std::chrono::duration<double>(Clock::now() - start).count(); }),
+        recorder_([start = start_] {
+          return std::chrono::duration<double>(Clock::now() - start).count();
+        }),
         plant_(io, o.scenario, population_, o.addressing, [this] { return NowS(); }),
         stbs_(population_.size()),
         started_(population_.size(), false),
@@ -73,23 +75,27 @@ class Run : public std::enable_shared_from_this<Run> {
         for (const auto& n : dacp::DefaultClientApps().Names())
           known += (known.empty() ? "" : ", ") + n;
         return Error{make_error_code(mp::Errc::kUnknownApplication),
-                     "the scenario's application '" + name + "' has no client portion in dabs-emu (it knows: " + known + ")"};
+                     "the scenario's application '" + name +
+                         "' has no client portion in dabs-emu (it knows: " + known + ")"};
       }
       factories_.push_back(f);
     }
     for (const auto& f : o_.scenario.faults) {
       if (f.action != FaultEvent::Action::kLossBurst && !farm_) {
         if (!o_.farm_dir) {
-          return Error{make_error_code(mp::Errc::kMalformed),
-                       "the scenario's fault '" + std::string(ActionName(f.action)) +
-                           "' acts on the farm's servers: give --farm-state DIR (dabs-farm's --state-dir)"};
+          return Error{
+              make_error_code(mp::Errc::kMalformed),
+              "the scenario's fault '" + std::string(ActionName(f.action)) +
+                  "' acts on the farm's servers: give --farm-state DIR (dabs-farm's --state-dir)"};
         }
         auto c = FarmControl::Load(*o_.farm_dir);
         if (!c) return c.error();
         farm_ = std::make_unique<FarmControl>(std::move(*c));
       }
       if (!f.server.empty() && farm_ && !farm_->Find(f.server))
-        return Error{make_error_code(mp::Errc::kMalformed), "fault at " + std::to_string(f.at_s) + " s: no server '" + f.server + "' in the farm"};
+        return Error{
+            make_error_code(mp::Errc::kMalformed),
+            "fault at " + std::to_string(f.at_s) + " s: no server '" + f.server + "' in the farm"};
     }
     rss_start_kb_ = ResidentKb();
     return Status::Ok();
@@ -127,7 +133,8 @@ class Run : public std::enable_shared_from_this<Run> {
     const auto deadline = Clock::now() + Seconds(drain_s);
     while (left->load() > 0 && Clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (left->load() > 0) spdlog::warn("{} sessions still closing after {} s", left->load(), drain_s);
+    if (left->load() > 0)
+      spdlog::warn("{} sessions still closing after {} s", left->load(), drain_s);
   }
 
   EmulationSummary Finish() {
@@ -139,7 +146,8 @@ class Run : public std::enable_shared_from_this<Run> {
     s.rss_start_kb = rss_start_kb_;
     s.rss_peak_kb = rss_peak_kb_;
     s.bytes_per_open_stb =
-        peak_open_ ? static_cast<double>(rss_peak_kb_ - std::min(rss_peak_kb_, rss_start_kb_)) * 1024 / static_cast<double>(peak_open_)
+        peak_open_ ? static_cast<double>(rss_peak_kb_ - std::min(rss_peak_kb_, rss_start_kb_)) *
+                         1024 / static_cast<double>(peak_open_)
                    : 0;
     s.sockets = plant_.sockets();
     std::lock_guard lock(faults_mu_);
@@ -177,8 +185,10 @@ class Run : public std::enable_shared_from_this<Run> {
 
   void Dispatch(const ViewerEvent& e) {
     switch (e.kind) {
-      case ViewerEvent::Kind::kTuneIn: return TuneIn(e.stb, e.app);
-      case ViewerEvent::Kind::kRequest: return Act(e.stb);
+      case ViewerEvent::Kind::kTuneIn:
+        return TuneIn(e.stb, e.app);
+      case ViewerEvent::Kind::kRequest:
+        return Act(e.stb);
       case ViewerEvent::Kind::kSessionEnd: {
         std::shared_ptr<Stb> st;
         {
@@ -211,11 +221,12 @@ class Run : public std::enable_shared_from_this<Run> {
     std::shared_ptr<dacp::ModuleSource> modules = plant_.ModulesFor(i);
     auto selector = std::make_shared<dacp::ChannelSelector>(plant_.Installed(i), modules.get());
     std::weak_ptr<Stb> weak = st;
-    selector->Select([wself = weak_from_this(), i, weak, selector, modules](Result<dacp::SelectedChannel> r) {
-      auto self = wself.lock();
-      if (!self) return;
-      if (auto held = weak.lock()) self->OnChannel(i, held, std::move(r));
-    });
+    selector->Select(
+        [wself = weak_from_this(), i, weak, selector, modules](Result<dacp::SelectedChannel> r) {
+          auto self = wself.lock();
+          if (!self) return;
+          if (auto held = weak.lock()) self->OnChannel(i, held, std::move(r));
+        });
   }
 
   void OnChannel(uint32_t i, const std::shared_ptr<Stb>& st, Result<dacp::SelectedChannel> r) {
@@ -227,7 +238,8 @@ class Run : public std::enable_shared_from_this<Run> {
     auto seat = r->pool->Acquire();
     if (!seat) {
       recorder_.SessionFailed("no_socket");
-      if (no_socket_logged_++ < 5) spdlog::warn("set-top {}: no socket: {}", i, seat.error().Message());
+      if (no_socket_logged_++ < 5)
+        spdlog::warn("set-top {}: no socket: {}", i, seat.error().Message());
       return Forget(i, st);
     }
     const StbRecord& rec = population_[i];
@@ -260,7 +272,8 @@ class Run : public std::enable_shared_from_this<Run> {
       if (!self) return;
       if (auto held = weak.lock()) self->OnReopened(i, *held, info);
     };
-    cb.on_session_end = [wself = weak_from_this(), i, weak](dacp::SessionEnd how, const std::string&) {
+    cb.on_session_end = [wself = weak_from_this(), i, weak](dacp::SessionEnd how,
+                                                            const std::string&) {
       auto self = wself.lock();
       if (!self) return;
       if (auto held = weak.lock()) self->OnSessionEnd(i, *held, how);
@@ -282,7 +295,8 @@ class Run : public std::enable_shared_from_this<Run> {
   void OnOpened(uint32_t i, const std::shared_ptr<Stb>& st, const Status& s) {
     if (!s) {
       recorder_.SessionFailed(CauseOf(s.error()));
-      if (open_failed_logged_++ < 5) spdlog::warn("set-top {}: opening failed: {}", i, s.error().Message());
+      if (open_failed_logged_++ < 5)
+        spdlog::warn("set-top {}: opening failed: {}", i, s.error().Message());
       return Forget(i, st);
     }
     bool leaving;
@@ -404,10 +418,18 @@ class Run : public std::enable_shared_from_this<Run> {
   void Apply(const FaultEvent& f) {
     Result<std::string> done = std::string();
     switch (f.action) {
-      case FaultEvent::Action::kKill: done = farm_->Kill(f.server); break;
-      case FaultEvent::Action::kStop: done = farm_->Stop(f.server); break;
-      case FaultEvent::Action::kRestart: done = farm_->Restart(f.server); break;
-      case FaultEvent::Action::kPartition: done = farm_->Partition(f.server); break;
+      case FaultEvent::Action::kKill:
+        done = farm_->Kill(f.server);
+        break;
+      case FaultEvent::Action::kStop:
+        done = farm_->Stop(f.server);
+        break;
+      case FaultEvent::Action::kRestart:
+        done = farm_->Restart(f.server);
+        break;
+      case FaultEvent::Action::kPartition:
+        done = farm_->Partition(f.server);
+        break;
       case FaultEvent::Action::kHeal:
         if (f.server.empty()) {
           std::string all;
@@ -420,8 +442,8 @@ class Run : public std::enable_shared_from_this<Run> {
         break;
       case FaultEvent::Action::kLossBurst:
         plant_.LossBurst(f.channel, f.loss, f.for_s);
-        done = "loss burst on " + std::string(ChannelName(f.channel)) + ": " + std::to_string(f.loss) + " for " +
-               std::to_string(f.for_s) + " s";
+        done = "loss burst on " + std::string(ChannelName(f.channel)) + ": " +
+               std::to_string(f.loss) + " for " + std::to_string(f.for_s) + " s";
         break;
     }
     const std::string line = "t=" + std::to_string(static_cast<int>(NowS())) + "s " +
@@ -449,7 +471,8 @@ class Run : public std::enable_shared_from_this<Run> {
   asio::steady_timer driver_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> skipped_{0}, actions_{0};
-  std::atomic<int> no_channel_logged_{0}, no_socket_logged_{0}, open_failed_logged_{0}, request_failed_logged_{0};
+  std::atomic<int> no_channel_logged_{0}, no_socket_logged_{0}, open_failed_logged_{0},
+      request_failed_logged_{0};
   uint64_t peak_open_ = 0, rss_start_kb_ = 0, rss_peak_kb_ = 0;
 
   std::mutex faults_mu_;
@@ -473,9 +496,10 @@ void AddExtras(const std::filesystem::path& file, const EmulationSummary& s, con
   for (int k = 0; k < kChannelKinds; ++k) {
     const auto c = plant.Counts(static_cast<ChannelKind>(k));
     j["channels"][std::string(ChannelName(static_cast<ChannelKind>(k)))] = {
-        {"datagrams_up", c.datagrams_up},   {"datagrams_down", c.datagrams_down}, {"fault_drops", c.fault_drops},
-        {"collisions", c.collisions},       {"mac_retries", c.mac_retries},       {"mac_drops", c.mac_drops},
-        {"queue_drops", c.queue_drops},     {"calls", c.calls}};
+        {"datagrams_up", c.datagrams_up}, {"datagrams_down", c.datagrams_down},
+        {"fault_drops", c.fault_drops},   {"collisions", c.collisions},
+        {"mac_retries", c.mac_retries},   {"mac_drops", c.mac_drops},
+        {"queue_drops", c.queue_drops},   {"calls", c.calls}};
   }
   j["faults"] = s.faults_done;
   const auto tmp = file.string() + ".tmp";
@@ -516,7 +540,8 @@ Result<EmulationSummary> RunEmulation(const EmulationOptions& o) {
     info.seed = o.scenario.seed;
     info.scenario = o.scenario_name;
     std::filesystem::path failed;
-    if (auto ec = WriteRunReport(*o.report_dir, summary.end, run->recorder().GetTimeline(), info, &failed)) {
+    if (auto ec = WriteRunReport(*o.report_dir, summary.end, run->recorder().GetTimeline(), info,
+                                 &failed)) {
       return Error{ec, "cannot write " + failed.string()};
     }
     AddExtras(*o.report_dir / std::string(kReportJsonFile), summary, run->plant(), o);

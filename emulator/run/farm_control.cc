@@ -1,17 +1,16 @@
 #include "farm_control.h"
 
-#include <signal.h>
-#include <sys/wait.h>
 #include <cerrno>
-#include <sys/types.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace dabs::emu {
 namespace {
@@ -96,7 +95,8 @@ std::vector<int> ProcessesUnder(const std::filesystem::path& dir) {
   for (int pid : ProcessesNaming(d)) {
     const std::string cmdline = ReadCmdline(pid) + " ";
     // The directory as a whole argument or a path prefix, not a sibling ("s1" vs "s10").
-    if (cmdline.find(d + " ") != std::string::npos || cmdline.find(d + "/") != std::string::npos) pids.push_back(pid);
+    if (cmdline.find(d + " ") != std::string::npos || cmdline.find(d + "/") != std::string::npos)
+      pids.push_back(pid);
   }
   return pids;
 }
@@ -104,7 +104,9 @@ std::vector<int> ProcessesUnder(const std::filesystem::path& dir) {
 Result<FarmControl> FarmControl::Load(const fs::path& farm_dir) {
   const fs::path file = farm_dir / "farm.json";
   std::ifstream in(file);
-  if (!in) return Failure(file.string() + ": cannot read it (is `dabs-farm up --state-dir " + farm_dir.string() + "` running?)");
+  if (!in)
+    return Failure(file.string() + ": cannot read it (is `dabs-farm up --state-dir " +
+                   farm_dir.string() + "` running?)");
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
   if (j.is_discarded() || !j.contains("servers") || !j["servers"].is_array())
     return Failure(file.string() + ": not a dabs-farm farm.json (no \"servers\" array)");
@@ -115,10 +117,12 @@ Result<FarmControl> FarmControl::Load(const fs::path& farm_dir) {
     f.address = s.value("address", "");
     f.netns = s.value("netns", "");
     f.state_dir = s.value("state_dir", "");
-    if (f.id.empty() || f.state_dir.empty()) return Failure(file.string() + ": a server without \"id\" or \"state_dir\"");
+    if (f.id.empty() || f.state_dir.empty())
+      return Failure(file.string() + ": a server without \"id\" or \"state_dir\"");
     if (s.contains("daemons") && s["daemons"].is_object()) {
       for (const auto& [name, d] : s["daemons"].items()) {
-        if (d.contains("argv") && d["argv"].is_array()) f.daemons[name] = d["argv"].get<std::vector<std::string>>();
+        if (d.contains("argv") && d["argv"].is_array())
+          f.daemons[name] = d["argv"].get<std::vector<std::string>>();
       }
     }
     c.servers_.push_back(std::move(f));
@@ -164,7 +168,8 @@ Result<std::string> FarmControl::Restart(const std::string& id) {
   for (const auto& [name, argv] : s->daemons) {
     if (argv.empty()) continue;
     bool running = false;
-    for (int pid : ProcessesUnder(s->state_dir)) running |= ReadCmdline(pid).find(name + " --farm") != std::string::npos;
+    for (int pid : ProcessesUnder(s->state_dir))
+      running |= ReadCmdline(pid).find(name + " --farm") != std::string::npos;
     if (running) continue;
     std::vector<std::string> full = argv;
     if (!s->netns.empty()) full.insert(full.begin(), {"/usr/bin/ip", "netns", "exec", s->netns});
@@ -172,7 +177,8 @@ Result<std::string> FarmControl::Restart(const std::string& id) {
     if (!pid) return Failure("restart " + id + ": " + pid.error().Message());
     started.push_back(*pid);
   }
-  return "restarted " + id + " (" + std::to_string(started.size()) + " daemons: " + Joined(started) + ")";
+  return "restarted " + id + " (" + std::to_string(started.size()) +
+         " daemons: " + Joined(started) + ")";
 }
 
 Result<std::string> FarmControl::SetLink(const std::string& id, bool up) {

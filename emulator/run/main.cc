@@ -76,7 +76,9 @@ int Run(const Flags& f) {
   if (f.stbs) scenario->stbs = *f.stbs;
   if (f.duration) scenario->duration_s = *f.duration;
   if (f.seed) scenario->seed = *f.seed;
-  if (f.mode) scenario->endpoint_mode = *f.mode == "gateway" ? dabs::emu::EndpointMode::kGateway : dabs::emu::EndpointMode::kPerStb;
+  if (f.mode)
+    scenario->endpoint_mode =
+        *f.mode == "gateway" ? dabs::emu::EndpointMode::kGateway : dabs::emu::EndpointMode::kPerStb;
 
   dabs::emu::EmulationOptions o;
   o.scenario = std::move(*scenario);
@@ -104,12 +106,17 @@ int Run(const Flags& f) {
   if (!summary) return Fail(summary.error().Message());
   const auto& e = summary->end;
   std::fprintf(stderr,
-               "dabs-emu: %llu set-tops, %llu sessions opened (%llu failed), %llu requests ok (%llu failed), "
+               "dabs-emu: %llu set-tops, %llu sessions opened (%llu failed), %llu requests ok "
+               "(%llu failed), "
                "%llu local operations, %llu re-homed, %llu module downloads%s\n",
-               static_cast<unsigned long long>(e.stbs_started), static_cast<unsigned long long>(e.sessions_opened),
-               static_cast<unsigned long long>(e.sessions_failed), static_cast<unsigned long long>(e.requests_ok),
-               static_cast<unsigned long long>(e.requests_failed), static_cast<unsigned long long>(e.local_ops),
-               static_cast<unsigned long long>(e.rehomed), static_cast<unsigned long long>(summary->module_downloads),
+               static_cast<unsigned long long>(e.stbs_started),
+               static_cast<unsigned long long>(e.sessions_opened),
+               static_cast<unsigned long long>(e.sessions_failed),
+               static_cast<unsigned long long>(e.requests_ok),
+               static_cast<unsigned long long>(e.requests_failed),
+               static_cast<unsigned long long>(e.local_ops),
+               static_cast<unsigned long long>(e.rehomed),
+               static_cast<unsigned long long>(summary->module_downloads),
                o.report_dir ? (", report in " + o.report_dir->string()).c_str() : "");
   return 0;
 }
@@ -117,34 +124,52 @@ int Run(const Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"dabs-emu: emulated set-tops and plant (OOB, DOCSIS, modem, carousel) against a real dabs farm"};
+  CLI::App cli{
+      "dabs-emu: emulated set-tops and plant (OOB, DOCSIS, modem, carousel) against a real dabs "
+      "farm"};
   cli.require_subcommand(1);
   Flags f;
   auto* run = cli.add_subcommand("run", "Run a scenario against a running farm");
-  run->add_option("scenario", f.scenario, "The scenario (YAML; docs/emulator.md)")->required()->check(CLI::ExistingFile);
-  run->add_option("--farm", f.farm_file, "The farm file (its group is where set-tops open sessions)")
+  run->add_option("scenario", f.scenario, "The scenario (YAML; docs/emulator.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_option("--farm", f.farm_file,
+                  "The farm file (its group is where set-tops open sessions)")
       ->required()
       ->check(CLI::ExistingFile);
   run->add_option("--report", f.report_dir, "Write report.json, timeline.csv and charts here");
   run->add_option("--farm-state", f.farm_state,
-                  "dabs-farm's --state-dir: needed by server faults (kill, stop, restart, partition) and for a farm in namespaces");
-  run->add_option("--stbs", f.stbs, "Override the scenario's set-top count")->check(CLI::Range(1u, dabs::emu::kMaxStbs));
-  run->add_option("--duration", f.duration, "Override the scenario's duration (seconds)")->check(CLI::PositiveNumber);
+                  "dabs-farm's --state-dir: needed by server faults (kill, stop, restart, "
+                  "partition) and for a farm in namespaces");
+  run->add_option("--stbs", f.stbs, "Override the scenario's set-top count")
+      ->check(CLI::Range(1u, dabs::emu::kMaxStbs));
+  run->add_option("--duration", f.duration, "Override the scenario's duration (seconds)")
+      ->check(CLI::PositiveNumber);
   run->add_option("--seed", f.seed, "Override the scenario's random seed");
-  run->add_option("--endpoint-mode", f.mode, "Override the endpoint mode")->check(CLI::IsMember({"per_stb", "gateway"}));
-  run->add_option("--threads", f.threads, "I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
-  run->add_option("--drain", f.drain_s, "Seconds to close every session at the end")->capture_default_str();
+  run->add_option("--endpoint-mode", f.mode, "Override the endpoint mode")
+      ->check(CLI::IsMember({"per_stb", "gateway"}));
+  run->add_option("--threads", f.threads, "I/O threads")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  run->add_option("--drain", f.drain_s, "Seconds to close every session at the end")
+      ->capture_default_str();
   run->add_flag("--json", f.json, "Progress as one JSON object per line");
   run->add_flag("--quiet", f.quiet, "No progress lines");
-  run->add_option("--log-level", f.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  run->add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
   fs::path check_file;
   auto* check = cli.add_subcommand("check", "Validate a scenario and print what it describes");
-  check->add_option("scenario", check_file, "The scenario (YAML)")->required()->check(CLI::ExistingFile);
+  check->add_option("scenario", check_file, "The scenario (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_name() == "CallForHelp") {
-      std::fputs((cli.got_subcommand("run") ? run->help() : cli.got_subcommand("check") ? check->help() : cli.help()).c_str(),
+      std::fputs((cli.got_subcommand("run")     ? run->help()
+                  : cli.got_subcommand("check") ? check->help()
+                                                : cli.help())
+                     .c_str(),
                  stdout);
       return 0;
     }
@@ -159,9 +184,11 @@ int main(int argc, char** argv) {
   if (cli.got_subcommand("check")) {
     auto s = Load(check_file);
     if (!s) return 2;
-    std::printf("%s: %u set-tops, %zu profiles, %.0f s, seed %llu, %s mode, %zu faults\n", check_file.string().c_str(),
-                s->stbs, s->profiles.size(), s->duration_s, static_cast<unsigned long long>(s->seed),
-                s->endpoint_mode == dabs::emu::EndpointMode::kGateway ? "gateway" : "per_stb", s->faults.size());
+    std::printf("%s: %u set-tops, %zu profiles, %.0f s, seed %llu, %s mode, %zu faults\n",
+                check_file.string().c_str(), s->stbs, s->profiles.size(), s->duration_s,
+                static_cast<unsigned long long>(s->seed),
+                s->endpoint_mode == dabs::emu::EndpointMode::kGateway ? "gateway" : "per_stb",
+                s->faults.size());
     return 0;
   }
   return Run(f);

@@ -13,9 +13,12 @@ Error NoRoute(std::string detail) {
 
 const char* MissingHardware(ChannelKind k) {
   switch (k) {
-    case ChannelKind::kDocsis: return "no cable modem in this set-top";
-    case ChannelKind::kOob: return "no OOB return transmitter in this set-top";
-    case ChannelKind::kModem: return "no telephone modem in this set-top";
+    case ChannelKind::kDocsis:
+      return "no cable modem in this set-top";
+    case ChannelKind::kOob:
+      return "no OOB return transmitter in this set-top";
+    case ChannelKind::kModem:
+      return "no telephone modem in this set-top";
   }
   return "no such hardware";
 }
@@ -24,7 +27,8 @@ const char* MissingHardware(ChannelKind k) {
 // then the set-top sends through the plant's pool for that channel.
 class EmuChannel final : public dacp::ReverseChannel {
  public:
-  EmuChannel(Plant& plant, uint32_t stb, ChannelKind kind) : plant_(plant), stb_(stb), kind_(kind) {}
+  EmuChannel(Plant& plant, uint32_t stb, ChannelKind kind)
+      : plant_(plant), stb_(stb), kind_(kind) {}
   dacp::ChannelKind kind() const override { return ToDacp(kind_); }
   void Reach(std::function<void(Result<std::shared_ptr<dacp::GatewayPool>>)> done) override {
     if (!plant_.stb(stb_).HasHardware(kind_)) return done(NoRoute(MissingHardware(kind_)));
@@ -47,11 +51,14 @@ class CarouselModules final : public dacp::ModuleSource {
                 std::function<void(Result<std::shared_ptr<dacp::ReverseChannel>>)> done) override {
     const ChannelKind k = FromDacp(kind);
     auto module = plant_.carousel().Find(ChannelName(k));
-    if (!module) return done(NoRoute("no module '" + std::string(ChannelName(k)) + "' on the carousel"));
+    if (!module)
+      return done(NoRoute("no module '" + std::string(ChannelName(k)) + "' on the carousel"));
     const double now = plant_.now_s();
     const double complete = plant_.carousel().DownloadComplete(*module, now, random_);
-    auto timer = std::make_shared<boost::asio::steady_timer>(plant_.io(), Seconds(std::max(0.0, complete - now)));
-    timer->async_wait([timer, &plant = plant_, stb = stb_, k, done = std::move(done)](const boost::system::error_code& ec) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(
+        plant_.io(), Seconds(std::max(0.0, complete - now)));
+    timer->async_wait([timer, &plant = plant_, stb = stb_, k,
+                       done = std::move(done)](const boost::system::error_code& ec) {
       if (ec) return done(NoRoute("download cancelled"));
       plant.Installed(stb, k);
       done(std::shared_ptr<dacp::ReverseChannel>(std::make_shared<EmuChannel>(plant, stb, k)));
@@ -99,7 +106,8 @@ std::vector<std::shared_ptr<dacp::ReverseChannel>> Plant::Installed(uint32_t stb
   for (int k = 0; k < kChannelKinds; ++k) {
     const auto kind = static_cast<ChannelKind>(k);
     const bool downloaded = (downloaded_[stb].load() & Bit(kind)) != 0;
-    if (population_[stb].HasModule(kind) || downloaded) out.push_back(std::make_shared<EmuChannel>(*this, stb, kind));
+    if (population_[stb].HasModule(kind) || downloaded)
+      out.push_back(std::make_shared<EmuChannel>(*this, stb, kind));
   }
   return out;
 }
@@ -115,14 +123,17 @@ std::unique_ptr<dacp::ModuleSource> Plant::ModulesFor(uint32_t stb) {
 
 std::shared_ptr<OobNode> Plant::OobMedium(uint32_t node) {
   auto& m = oob_nodes_[node];
-  if (!m) m = std::make_shared<OobNode>(scenario_.plant.oob, DeriveSeed(scenario_.seed, 0x00B0000 + node), stats_[1]);
+  if (!m)
+    m = std::make_shared<OobNode>(scenario_.plant.oob, DeriveSeed(scenario_.seed, 0x00B0000 + node),
+                                  stats_[1]);
   return m;
 }
 
 std::shared_ptr<DocsisGroup> Plant::DocsisMedium(uint32_t group) {
   auto& m = docsis_groups_[group];
   if (!m) {
-    m = std::make_shared<DocsisGroup>(scenario_.plant.docsis, DeriveSeed(scenario_.seed, 0xD0C0000 + group), stats_[0]);
+    m = std::make_shared<DocsisGroup>(scenario_.plant.docsis,
+                                      DeriveSeed(scenario_.seed, 0xD0C0000 + group), stats_[0]);
   }
   return m;
 }
@@ -136,22 +147,24 @@ std::shared_ptr<mp::LinkShaper> Plant::Shaper(uint32_t stb, ChannelKind kind, bo
     case ChannelKind::kDocsis:
       return std::make_shared<DocsisShaper>(DocsisMedium(r.docsis_group), seed, burst);
     case ChannelKind::kOob:
-      return std::make_shared<OobShaper>(OobMedium(r.oob_node), gateway ? kAnyStation : r.index, seed, burst);
+      return std::make_shared<OobShaper>(OobMedium(r.oob_node), gateway ? kAnyStation : r.index,
+                                         seed, burst);
     case ChannelKind::kModem:
-      return std::make_shared<ModemShaper>(std::make_shared<ModemLine>(scenario_.plant.modem, stats_[2]), seed, burst);
+      return std::make_shared<ModemShaper>(
+          std::make_shared<ModemLine>(scenario_.plant.modem, stats_[2]), seed, burst);
   }
   return nullptr;
 }
 
-std::shared_ptr<dacp::GatewayPool> Plant::NewPool(const std::string& address,
-                                                  std::function<std::shared_ptr<mp::LinkShaper>()> shaper) {
+std::shared_ptr<dacp::GatewayPool> Plant::NewPool(
+    const std::string& address, std::function<std::shared_ptr<mp::LinkShaper>()> shaper) {
   dacp::GatewayPoolConfig c;
   c.clients_per_socket = addressing_.clients_per_socket;
   c.node_for = [this, address, shaper = std::move(shaper)](size_t) {
     mp::NodeConfig n;
     n.udp = mp::Endpoint::Parse(address + ":0").value();
     n.multicast_interface = addressing_.multicast_interface;
-    n.udp_offload = false;            // thousands of small sockets: no 512 KiB GRO buffers each
+    n.udp_offload = false;  // thousands of small sockets: no 512 KiB GRO buffers each
     n.socket_buffer_bytes = 256 << 10;
     n.receive_budget = 64;
     n.shaper = shaper();
@@ -168,9 +181,11 @@ std::shared_ptr<dacp::GatewayPool> Plant::NewPool(const std::string& address,
 Result<std::shared_ptr<dacp::GatewayPool>> Plant::PoolFor(uint32_t stb, ChannelKind kind) {
   std::lock_guard lock(mu_);
   const StbRecord& r = population_[stb];
-  const bool gateway = scenario_.endpoint_mode == EndpointMode::kGateway && kind != ChannelKind::kModem;
-  const uint64_t key = gateway ? PoolKey(kind, kind == ChannelKind::kOob ? r.oob_node : r.docsis_group)
-                               : (uint64_t{1} << 40) | PoolKey(kind, stb);
+  const bool gateway =
+      scenario_.endpoint_mode == EndpointMode::kGateway && kind != ChannelKind::kModem;
+  const uint64_t key = gateway
+                           ? PoolKey(kind, kind == ChannelKind::kOob ? r.oob_node : r.docsis_group)
+                           : (uint64_t{1} << 40) | PoolKey(kind, stb);
   auto& pool = pools_[key];
   if (!pool) {
     const bool own_address = !gateway && addressing_.loopback_per_stb;

@@ -14,8 +14,8 @@
 
 #include <array>
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,10 +45,15 @@ struct PlantAddressing {
 };
 
 // The emulator's kinds and the framework's are the same three, in the same order.
-inline dacp::ChannelKind ToDacp(ChannelKind k) { return static_cast<dacp::ChannelKind>(k); }
-inline ChannelKind FromDacp(dacp::ChannelKind k) { return static_cast<ChannelKind>(k); }
+inline dacp::ChannelKind ToDacp(ChannelKind k) {
+  return static_cast<dacp::ChannelKind>(k);
+}
+inline ChannelKind FromDacp(dacp::ChannelKind k) {
+  return static_cast<ChannelKind>(k);
+}
 
-// The loopback address of set-top `stb` in per-set-top mode: 127.(10 + stb / 65536).(stb / 256 % 256).(stb % 256).
+// The loopback address of set-top `stb` in per-set-top mode: 127.(10 + stb / 65536).(stb / 256 %
+// 256).(stb % 256).
 std::string PerStbAddress(uint32_t stb);
 
 class Plant {
@@ -86,8 +91,8 @@ class Plant {
   void Installed(uint32_t stb, ChannelKind kind);
 
  private:
-  std::shared_ptr<dacp::GatewayPool> NewPool(const std::string& address,
-                                            std::function<std::shared_ptr<mp::LinkShaper>()> shaper);
+  std::shared_ptr<dacp::GatewayPool> NewPool(
+      const std::string& address, std::function<std::shared_ptr<mp::LinkShaper>()> shaper);
   std::shared_ptr<mp::LinkShaper> Shaper(uint32_t stb, ChannelKind kind, bool gateway);
   std::shared_ptr<OobNode> OobMedium(uint32_t node);
   std::shared_ptr<DocsisGroup> DocsisMedium(uint32_t group);
@@ -110,7 +115,8 @@ class Plant {
   // for modems and for every channel in per-set-top mode.
   std::map<uint64_t, std::shared_ptr<dacp::GatewayPool>> pools_;
   std::atomic<uint64_t> downloads_{0};
-  std::unique_ptr<std::atomic<uint8_t>[]> downloaded_;  // per set-top: ChannelMask of modules downloaded
+  std::unique_ptr<std::atomic<uint8_t>[]>
+      downloaded_;  // per set-top: ChannelMask of modules downloaded
 };
 
 }  // namespace dabs::emu

@@ -13,8 +13,8 @@
 #include <dabs/snmp/mib.h>
 #include <dabs/snmp/rows.h>
 
-#include "../statd/testing/statd_fixture.h"
 #include "../../tests/support/netsnmp.h"
+#include "../statd/testing/statd_fixture.h"
 
 namespace dabs::snmp {
 namespace {
@@ -28,7 +28,9 @@ using dabs::testing::TrapLog;
 std::map<std::string, std::string> Walk(uint16_t port, const Oid& oid) {
   return dabs::testing::SnmpWalk(port, OidToString(oid));
 }
-long long Number(const std::string& value) { return SnmpNumber(value); }
+long long Number(const std::string& value) {
+  return SnmpNumber(value);
+}
 
 std::string Instance(const Oid& column, const Oid& index) {
   Oid o = column;

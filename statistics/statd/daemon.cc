@@ -139,7 +139,7 @@ Result<LinkSettings> Statd::Impl::LinkSettingsFor(const config::FarmConfig& c) c
   s.stats_group = c.stats_group;
   const config::ServerEntry* pinned = c.Server(options_.server_id);
   // decisions.md D33: --address, else the pinned address, else farm.interface.
-  s.multicast_interface = !options_.address.empty()            ? options_.address
+  s.multicast_interface = !options_.address.empty()   ? options_.address
                           : pinned && pinned->address ? *pinned->address
                                                       : c.interface;
   s.local_path = StatdSocketPath(options_.state_dir).string();
@@ -147,7 +147,7 @@ Result<LinkSettings> Statd::Impl::LinkSettingsFor(const config::FarmConfig& c) c
   s.engine.rto.initial = c.initial_rto;
   s.engine.reassembly.max_message_bytes = c.max_message_bytes;
   const config::ServerEntry* entry = pinned;
-  const std::string address = !options_.address.empty()      ? options_.address
+  const std::string address = !options_.address.empty() ? options_.address
                               : entry && entry->address ? *entry->address
                                                         : "0.0.0.0";
   uint16_t port = entry && entry->stats_port ? *entry->stats_port : 0;

@@ -31,9 +31,10 @@ void AddOptions(CLI::App& app, Args& a) {
   app.add_option("--stats-port", a.stats_port,
                  "UDP port of dabs-statd (overrides servers[ID].stats_port)")
       ->check(CLI::Range(1, 65535));
-  app.add_option("--address", a.address,
-                 "This server's address (bind and multicast interface); default: its servers: entry, "
-                 "else farm.interface");
+  app.add_option(
+      "--address", a.address,
+      "This server's address (bind and multicast interface); default: its servers: entry, "
+      "else farm.interface");
   app.add_option("--sample-ms", a.sample_ms, "Sampling period in milliseconds")
       ->check(CLI::Range(100, 60000))
       ->capture_default_str();

@@ -1,9 +1,6 @@
 // dabs-emu end to end (issue 5): a real 3-server farm (dabs-farm, dabs-lbd, calculator-dasp,
 // echo-dasp) and dabs-emu driving the CI scenario's 200 set-tops of mixed profiles through
 // the emulated plant; then the same with a server killed mid-run.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +8,8 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "farm_process.h"
 #include "subprocess.h"
@@ -28,7 +27,8 @@ class EmuTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static int n = 0;
-    dir_ = fs::temp_directory_path() / ("det-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    dir_ = fs::temp_directory_path() /
+           ("det-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     farm_ = UniqueFarm();
@@ -58,9 +58,18 @@ class EmuTest : public ::testing::Test {
 
   // Runs dabs-emu on SCENARIO with `extra` flags; the report, or a failure with its output.
   nlohmann::json RunEmu(const fs::path& scenario, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {Bin("dabs-emu").string(), "run", scenario.string(), "--farm",
-                                     (dir_ / "farm.yaml").string(), "--farm-state", (dir_ / "farm").string(),
-                                     "--report", (dir_ / "report").string(), "--quiet", "--drain", "15"};
+    std::vector<std::string> argv = {Bin("dabs-emu").string(),
+                                     "run",
+                                     scenario.string(),
+                                     "--farm",
+                                     (dir_ / "farm.yaml").string(),
+                                     "--farm-state",
+                                     (dir_ / "farm").string(),
+                                     "--report",
+                                     (dir_ / "report").string(),
+                                     "--quiet",
+                                     "--drain",
+                                     "15"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     // Under the sanitizer build dabs-emu runs with ASan on but leak checking off: its exit
     // status is what this test reads, and a leak report at exit would hide the behaviour
@@ -85,7 +94,9 @@ class EmuTest : public ::testing::Test {
     return j;
   }
 
-  fs::path Scenario(const std::string& name) { return fs::path(DABS_SOURCE_DIR) / "emulator" / "scenarios" / name; }
+  fs::path Scenario(const std::string& name) {
+    return fs::path(DABS_SOURCE_DIR) / "emulator" / "scenarios" / name;
+  }
 
   fs::path dir_;
   TestFarm farm_;
@@ -99,7 +110,8 @@ TEST_F(EmuTest, TwoHundredMixedSetTopsOpenOverTheirChannelsAndEveryAnswerIsRight
   SCOPED_TRACE(r.dump(2));
   EXPECT_GE(r["stbs"].get<int>(), 100);
   EXPECT_EQ(r["sessions_failed"].get<int>(), 0) << log_;
-  EXPECT_EQ(r["requests_failed"].get<int>(), 0) << log_;  // every calculator and echo answer verified
+  EXPECT_EQ(r["requests_failed"].get<int>(), 0)
+      << log_;  // every calculator and echo answer verified
   EXPECT_GT(r["requests_ok"].get<int>(), 300);
   // Every channel carried sessions; the OOB-only set-tops without the module got it from
   // the carousel first.
@@ -111,7 +123,8 @@ TEST_F(EmuTest, TwoHundredMixedSetTopsOpenOverTheirChannelsAndEveryAnswerIsRight
   // them: no message for those.
   EXPECT_GT(r["local_ops"].get<int>(), 0);
   // Sessions were spread over the three servers.
-  for (const char* s : {"s1", "s2", "s3"}) EXPECT_GT(r["sessions_by_server"].value(s, 0), 0) << s;
+  for (const char* s : {"s1", "s2", "s3"})
+    EXPECT_GT(r["sessions_by_server"].value(s, 0), 0) << s;
   // Latency by channel is ordered as the models say: DOCSIS (request-grant, ~10 ms) under
   // the shared OOB return (256 kbps, contention) under a dial-up modem.
   const auto& l = r["latency_ms"];

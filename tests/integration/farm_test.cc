@@ -13,11 +13,10 @@
 #include <dabs/config/persist.h>
 #include <dabs/mp/node.h>
 #include <dabs/mp/wire.h>
-#include <dabs/store/records.h>
-#include <dabs/store/store.h>
-
 #include <dabs/snmp/mib.h>
 #include <dabs/snmp/rows.h>
+#include <dabs/store/records.h>
+#include <dabs/store/store.h>
 
 #include "farm_process.h"
 #include "netns.h"
@@ -62,7 +61,8 @@ class FarmTest : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(dir_);
   }
 
-  void StartFarm(bool netns, int servers = 3, std::vector<std::string> daemons = {"dabs-lbd", "dabs-configd"}) {
+  void StartFarm(bool netns, int servers = 3,
+                 std::vector<std::string> daemons = {"dabs-lbd", "dabs-configd"}) {
     FarmProcess::Options o;
     o.dabs_farm = Bin("dabs-farm");
     o.farm_file = WriteFarmFile(farm_, dir_);
@@ -506,34 +506,44 @@ TEST_F(FarmTest, SnmpShowsEveryServerAndADaspStoppedByTheOperatorIsANotification
     return OidToString(o);
   };
   std::map<std::string, std::string> rows;
-  ASSERT_TRUE(WaitUntil(60s, [&] {
-    rows = dabs::testing::SnmpWalk(net.snmp_port, OidToString(EnterpriseOid({kObjectsArc, kServerTableArc})));
-    for (const char* id : {"s1", "s2", "s3"}) {
-      if (rows.count(instance(ServerColumnOid(server_column::kCpu), StringIndex(id))) == 0) return false;
-    }
-    return true;
-  })) << "snmpwalk of the server table gave " << rows.size() << " values";
+  ASSERT_TRUE(WaitUntil(
+      60s,
+      [&] {
+        rows = dabs::testing::SnmpWalk(net.snmp_port,
+                                       OidToString(EnterpriseOid({kObjectsArc, kServerTableArc})));
+        for (const char* id : {"s1", "s2", "s3"}) {
+          if (rows.count(instance(ServerColumnOid(server_column::kCpu), StringIndex(id))) == 0)
+            return false;
+        }
+        return true;
+      }))
+      << "snmpwalk of the server table gave " << rows.size() << " values";
   for (const char* id : {"s1", "s2", "s3"}) {
-    const long long cpu = dabs::testing::SnmpNumber(rows[instance(ServerColumnOid(server_column::kCpu), StringIndex(id))]);
+    const long long cpu = dabs::testing::SnmpNumber(
+        rows[instance(ServerColumnOid(server_column::kCpu), StringIndex(id))]);
     EXPECT_GE(cpu, 0) << id;
     EXPECT_LE(cpu, 100) << id;
   }
   // s1's echo instance, stopped by the operator: the supervisor records it stopped, dabs-statd
   // sees the change, snmptrapd logs dabsDaspStateChange with stopped(5).
-  ASSERT_TRUE(WaitUntil(5s, [&] { return !Dasps("s1").empty() && Dasps("s1")[0].state == "ready"; }));
+  ASSERT_TRUE(
+      WaitUntil(5s, [&] { return !Dasps("s1").empty() && Dasps("s1")[0].state == "ready"; }));
   const uint32_t va = Dasps("s1")[0].va;
   const std::string state_oid = instance(DaspColumnOid(dasp_column::kState), {va});
   ASSERT_TRUE(WaitUntil(30s, [&] {
-    return dabs::testing::SnmpWalk(net.snmp_port, OidToString(EnterpriseOid({kObjectsArc, kDaspTableArc})))[state_oid] ==
-           "INTEGER: 2";
+    return dabs::testing::SnmpWalk(
+               net.snmp_port,
+               OidToString(EnterpriseOid({kObjectsArc, kDaspTableArc})))[state_oid] == "INTEGER: 2";
   })) << "the DASP table shows s1's instance ready";
   dabs::testing::TrapLog traps(*net.trapd);
   char va_text[16];
   std::snprintf(va_text, sizeof va_text, "0x%08x", va);
-  dabs::testing::Subprocess ctl({Bin("dabsctl").string(), "--state-dir", (dir_ / "farm").string(), "--server", "s1",
-                                 "shutdown", va_text, "--clean"});
+  dabs::testing::Subprocess ctl({Bin("dabsctl").string(), "--state-dir", (dir_ / "farm").string(),
+                                 "--server", "s1", "shutdown", va_text, "--clean"});
   EXPECT_EQ(WEXITSTATUS(ctl.Wait()), 0) << "dabsctl shutdown";
-  EXPECT_TRUE(traps.Await({OidToString(NotificationOid(notification::kDaspStateChange)), state_oid + " = INTEGER: 5"}, 30s))
+  EXPECT_TRUE(traps.Await(
+      {OidToString(NotificationOid(notification::kDaspStateChange)), state_oid + " = INTEGER: 5"},
+      30s))
       << "snmptrapd printed:\n"
       << traps.Text();
 }

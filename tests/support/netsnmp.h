@@ -4,11 +4,6 @@
 // these tests never pass silently.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -17,6 +12,11 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "subprocess.h"
 
@@ -29,7 +29,8 @@ inline constexpr const char* kSnmpwalk = "/usr/bin/snmpwalk";
 // Net-SNMP's tools, or a failure naming the Debian package.
 inline bool HaveNetSnmpTools() {
   bool ok = true;
-  for (auto [path, package] : {std::pair{kSnmpd, "snmpd"}, {kSnmptrapd, "snmptrapd"}, {kSnmpwalk, "snmp"}}) {
+  for (auto [path, package] :
+       {std::pair{kSnmpd, "snmpd"}, {kSnmptrapd, "snmptrapd"}, {kSnmpwalk, "snmp"}}) {
     if (::access(path, X_OK) != 0) {
       ADD_FAILURE() << path << " is missing: install the Debian package '" << package << "'";
       ok = false;
@@ -52,7 +53,8 @@ inline uint16_t FreeLoopbackPort(int type) {
 }
 
 // Starts a Net-SNMP daemon in the foreground, logging to stdout, and waits for its banner.
-inline std::unique_ptr<Subprocess> StartNetSnmpDaemon(const char* path, const std::filesystem::path& conf,
+inline std::unique_ptr<Subprocess> StartNetSnmpDaemon(const char* path,
+                                                      const std::filesystem::path& conf,
                                                       std::vector<std::string> extra = {}) {
   std::vector<std::string> argv = {path, "-f", "-Lo", "-C", "-c", conf.string(), "-m", ""};
   argv.insert(argv.end(), extra.begin(), extra.end());
@@ -80,15 +82,17 @@ struct NetSnmp {
     trap_port = FreeLoopbackPort(SOCK_DGRAM);
     fs::create_directories(dir / "snmpd");
     fs::create_directories(dir / "trapd");
-    std::ofstream(dir / "snmptrapd.conf") << "snmpTrapdAddr udp:127.0.0.1:" << trap_port << "\n"
-                                          << "authCommunity log public\n"
-                                          << "[snmp] persistentDir " << (dir / "trapd").string() << "\n";
-    std::ofstream(dir / "snmpd.conf") << "agentaddress udp:127.0.0.1:" << snmp_port << "\n"
-                                      << "master agentx\n"
-                                      << "agentXSocket tcp:127.0.0.1:" << agentx_port << "\n"
-                                      << "rocommunity public 127.0.0.1\n"
-                                      << "trap2sink 127.0.0.1:" << trap_port << " public\n"
-                                      << "[snmp] persistentDir " << (dir / "snmpd").string() << "\n";
+    std::ofstream(dir / "snmptrapd.conf")
+        << "snmpTrapdAddr udp:127.0.0.1:" << trap_port << "\n"
+        << "authCommunity log public\n"
+        << "[snmp] persistentDir " << (dir / "trapd").string() << "\n";
+    std::ofstream(dir / "snmpd.conf")
+        << "agentaddress udp:127.0.0.1:" << snmp_port << "\n"
+        << "master agentx\n"
+        << "agentXSocket tcp:127.0.0.1:" << agentx_port << "\n"
+        << "rocommunity public 127.0.0.1\n"
+        << "trap2sink 127.0.0.1:" << trap_port << " public\n"
+        << "[snmp] persistentDir " << (dir / "snmpd").string() << "\n";
     trapd = StartNetSnmpDaemon(kSnmptrapd, dir / "snmptrapd.conf", {"-On"});
     if (!trapd) return false;
     snmpd = StartNetSnmpDaemon(kSnmpd, dir / "snmpd.conf");
@@ -146,7 +150,8 @@ class TrapLog {
   }
   std::string Text() const {
     std::string out;
-    for (const auto& l : lines_) out += l + "\n";
+    for (const auto& l : lines_)
+      out += l + "\n";
     return out;
   }
 

@@ -40,7 +40,8 @@ class Subprocess {
       if (::getppid() != parent) ::_exit(127);
       ::dup2(fds[1], STDOUT_FILENO);
       if (!stderr_path.empty()) {
-        const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        const int err =
+            ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (err >= 0) ::dup2(err, STDERR_FILENO);
       }
       ::execve(args[0], args.data(), environ);

@@ -1,6 +1,6 @@
-#include <dabs/emu/channels/channel.h>
-
 #include <algorithm>
+
+#include <dabs/emu/channels/channel.h>
 
 namespace dabs::emu {
 
@@ -34,15 +34,18 @@ double LossBurstControl::LossAt(mp::TimePoint now) const {
   return now < until_ ? loss_ : 0;
 }
 
-ChannelShaper::ChannelShaper(const mp::FaultProfile& faults, uint64_t seed, std::shared_ptr<LossBurstControl> burst,
+ChannelShaper::ChannelShaper(const mp::FaultProfile& faults, uint64_t seed,
+                             std::shared_ptr<LossBurstControl> burst,
                              std::shared_ptr<ChannelStats> stats)
     : random_(seed), faults_(faults, random_), burst_(std::move(burst)), stats_(std::move(stats)) {}
 
-mp::FaultDecision ChannelShaper::Outbound(const mp::Endpoint&, std::span<const uint8_t> bytes, mp::TimePoint now) {
+mp::FaultDecision ChannelShaper::Outbound(const mp::Endpoint&, std::span<const uint8_t> bytes,
+                                          mp::TimePoint now) {
   return Shape(true, bytes.size(), now);
 }
 
-mp::FaultDecision ChannelShaper::Inbound(const mp::Endpoint&, std::span<const uint8_t> bytes, mp::TimePoint now) {
+mp::FaultDecision ChannelShaper::Inbound(const mp::Endpoint&, std::span<const uint8_t> bytes,
+                                         mp::TimePoint now) {
   return Shape(false, bytes.size(), now);
 }
 

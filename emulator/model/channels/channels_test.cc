@@ -1,11 +1,12 @@
-#include <dabs/emu/channels/docsis.h>
-#include <dabs/emu/channels/modem.h>
-#include <dabs/emu/channels/oob.h>
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <dabs/emu/channels/docsis.h>
+#include <dabs/emu/channels/modem.h>
+#include <dabs/emu/channels/oob.h>
 
 namespace dabs::emu {
 namespace {
@@ -17,7 +18,9 @@ const mp::TimePoint kT0 = mp::TimePoint(seconds(1000));
 const mp::Endpoint kFarm;
 const std::vector<uint8_t> k100(100);
 
-double Ms(mp::Duration d) { return static_cast<double>(d.count()) / 1e6; }
+double Ms(mp::Duration d) {
+  return static_cast<double>(d.count()) / 1e6;
+}
 
 // Mean upstream delay (ms) of 100-byte datagrams sent 100 ms apart; also the extremes.
 struct Spread {
@@ -74,7 +77,8 @@ TEST(Docsis, OwnBacklogQueuesAndOverflowsTheBuffer) {
   auto group = std::make_shared<DocsisGroup>(p, 7, stats);
   DocsisShaper shaper(group, 1, nullptr);
   int delivered = 0;
-  for (int i = 0; i < 10; ++i) delivered += shaper.Outbound(kFarm, k100, kT0).copies;
+  for (int i = 0; i < 10; ++i)
+    delivered += shaper.Outbound(kFarm, k100, kT0).copies;
   EXPECT_EQ(delivered, 3);  // queued 0, 8 and 16 ms; the next would wait 24 ms
   EXPECT_EQ(stats->Snapshot().queue_drops, 7u);
 }
@@ -120,7 +124,7 @@ TEST(Oob, TwoSetTopsSendingAtOnceCollideAndTheBackoffResolvesThem) {
   ASSERT_EQ(da.copies, 1);
   ASSERT_EQ(db.copies, 1);
   const ChannelCounts c = stats->Snapshot();
-  EXPECT_GE(c.collisions, 2u);  // both attempts of the first slot
+  EXPECT_GE(c.collisions, 2u);   // both attempts of the first slot
   EXPECT_GE(c.mac_retries, 2u);  // each side retries
   EXPECT_EQ(c.mac_drops, 0u);
   // b got through after a back-off, clear of a's airtime.
@@ -143,7 +147,8 @@ TEST(Oob, ManySetTopsAtOnceGetThroughOnDisjointAirtime) {
   EXPECT_GE(arrivals.size(), 18u);
   EXPECT_GT(c.collisions, 19u);
   std::sort(arrivals.begin(), arrivals.end());
-  for (size_t i = 1; i < arrivals.size(); ++i) EXPECT_GE(arrivals[i] - arrivals[i - 1], 3.125 - 1e-6);
+  for (size_t i = 1; i < arrivals.size(); ++i)
+    EXPECT_GE(arrivals[i] - arrivals[i - 1], 3.125 - 1e-6);
 }
 
 TEST(Oob, TheMacGivesUpAfterItsAttempts) {
@@ -174,10 +179,12 @@ TEST(Oob, SharedNodeIsSafeFromSeveralThreads) {
   for (uint32_t t = 0; t < 4; ++t) {
     threads.emplace_back([node, t] {
       OobShaper s(node, t, t, nullptr);
-      for (int i = 0; i < 500; ++i) (void)s.Outbound(kFarm, k100, kT0 + milliseconds(10) * i);
+      for (int i = 0; i < 500; ++i)
+        (void)s.Outbound(kFarm, k100, kT0 + milliseconds(10) * i);
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(stats->Snapshot().datagrams_up, 2000u);
 }
 

@@ -1,6 +1,6 @@
-#include <dabs/emu/channels/docsis.h>
-
 #include <algorithm>
+
+#include <dabs/emu/channels/docsis.h>
 
 namespace dabs::emu {
 
@@ -11,7 +11,8 @@ constexpr size_t kBackgroundPacketBytes = 1500;
 constexpr mp::Duration kEpsilon = std::chrono::microseconds(1);
 }  // namespace
 
-DocsisGroup::DocsisGroup(const DocsisParams& params, uint64_t seed, std::shared_ptr<ChannelStats> stats)
+DocsisGroup::DocsisGroup(const DocsisParams& params, uint64_t seed,
+                         std::shared_ptr<ChannelStats> stats)
     : params_(params), stats_(std::move(stats)), random_(seed) {}
 
 void DocsisGroup::SetLoad(double load) {
@@ -24,11 +25,12 @@ mp::Duration DocsisGroup::StandingQueue() {
   if (rho <= 0) return mp::Duration(0);
   // Where the queue sits when the upstream is saturated: PIE keeps it swinging about its
   // target; a plain FIFO fills its buffer.
-  const mp::Duration full = params_.aqm ? Millis(params_.aqm_target_ms * (0.5 + 1.5 * random_.Uniform01()))
-                                        : Millis(params_.buffer_ms * (0.9 + 0.1 * random_.Uniform01()));
+  const mp::Duration full = params_.aqm
+                                ? Millis(params_.aqm_target_ms * (0.5 + 1.5 * random_.Uniform01()))
+                                : Millis(params_.buffer_ms * (0.9 + 0.1 * random_.Uniform01()));
   if (rho >= 1) return full;
-  const mp::Duration wait = Seconds(rho / (1 - rho) * static_cast<double>(kBackgroundPacketBytes) * 8 /
-                                    params_.upstream_bps);
+  const mp::Duration wait = Seconds(rho / (1 - rho) * static_cast<double>(kBackgroundPacketBytes) *
+                                    8 / params_.upstream_bps);
   return std::min(full, wait);
 }
 
@@ -40,7 +42,8 @@ Arrival DocsisGroup::Upstream(size_t bytes, mp::TimePoint now) {
   const mp::TimePoint request = mp::TimePoint(mp::Duration(maps * map.count()));
   const mp::TimePoint grant = request + map * params_.grant_delay_maps;
   const mp::TimePoint start = std::max(grant + StandingQueue(), up_busy_);
-  const mp::Duration limit = params_.aqm ? Millis(2 * params_.aqm_target_ms) : Millis(params_.buffer_ms);
+  const mp::Duration limit =
+      params_.aqm ? Millis(2 * params_.aqm_target_ms) : Millis(params_.buffer_ms);
   if (start - grant > limit + kEpsilon) {
     if (stats_) stats_->Add(ChannelStats::kQueueDrops);
     return std::nullopt;
@@ -58,6 +61,7 @@ Arrival DocsisGroup::Downstream(size_t bytes, mp::TimePoint now) {
 
 DocsisShaper::DocsisShaper(std::shared_ptr<DocsisGroup> group, uint64_t seed,
                            std::shared_ptr<LossBurstControl> burst)
-    : ChannelShaper(group->params().faults, seed, std::move(burst), group->stats()), group_(std::move(group)) {}
+    : ChannelShaper(group->params().faults, seed, std::move(burst), group->stats()),
+      group_(std::move(group)) {}
 
 }  // namespace dabs::emu

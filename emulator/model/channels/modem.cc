@@ -1,6 +1,6 @@
-#include <dabs/emu/channels/modem.h>
-
 #include <algorithm>
+
+#include <dabs/emu/channels/modem.h>
 
 namespace dabs::emu {
 
@@ -46,7 +46,9 @@ Arrival ModemLine::Downstream(size_t bytes, mp::TimePoint now) {
   return down_busy_ + Millis(params_.delay_ms);
 }
 
-ModemShaper::ModemShaper(std::shared_ptr<ModemLine> line, uint64_t seed, std::shared_ptr<LossBurstControl> burst)
-    : ChannelShaper(line->params().faults, seed, std::move(burst), line->stats()), line_(std::move(line)) {}
+ModemShaper::ModemShaper(std::shared_ptr<ModemLine> line, uint64_t seed,
+                         std::shared_ptr<LossBurstControl> burst)
+    : ChannelShaper(line->params().faults, seed, std::move(burst), line->stats()),
+      line_(std::move(line)) {}
 
 }  // namespace dabs::emu

@@ -1,12 +1,13 @@
-#include <dabs/emu/channels/oob.h>
-
 #include <algorithm>
+
+#include <dabs/emu/channels/oob.h>
 
 namespace dabs::emu {
 
 OobNode::OobNode(const OobParams& params, uint64_t seed, std::shared_ptr<ChannelStats> stats)
     : params_(params),
-      slot_(params.slot_bytes > 0 ? emu::Airtime(params.slot_bytes, params.return_bps) : mp::Duration(0)),
+      slot_(params.slot_bytes > 0 ? emu::Airtime(params.slot_bytes, params.return_bps)
+                                  : mp::Duration(0)),
       stats_(std::move(stats)),
       random_(seed) {}
 
@@ -43,7 +44,8 @@ bool OobNode::Collide(uint32_t station, mp::TimePoint start, mp::TimePoint end) 
       retries.push_back({retry, retry + (a.end - a.start), a.station, false, true});
     }
   }
-  for (const auto& r : retries) timeline_.push_back(r);
+  for (const auto& r : retries)
+    timeline_.push_back(r);
   return collided;
 }
 

@@ -212,8 +212,8 @@ void Lbd::Impl::ForwardToStatd(const mp::Message& m, mp::StateReason reason) {
   mp::SendOptions o;
   o.expect_reply = false;
   o.max_transmissions = 1;
-  node->Send(mp::Endpoint::Local(layout.statd_socket().string()), 0, mp::wire::kStateChange, m.header.va,
-             m.payload, o, [](mp::SendResult&&) {});
+  node->Send(mp::Endpoint::Local(layout.statd_socket().string()), 0, mp::wire::kStateChange,
+             m.header.va, m.payload, o, [](mp::SendResult&&) {});
 }
 
 void Lbd::Impl::OnErrorReport(const mp::Message& m) {

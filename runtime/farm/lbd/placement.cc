@@ -272,10 +272,12 @@ void Lbd::Impl::HandOver(const std::string& key, LocalInstance& instance) {
   node->Send(
       mp::Endpoint::Local(instance.control), mp::wire::kOpeningSession, mp::wire::kAddClient,
       dasp_va, add.Encode(), o,
-      [self = shared_from_this(), key, dasp_va, client_va = *client_va, sent = clock.Now()](mp::SendResult&& result) {
-        spdlog::debug("{}: ADD_CLIENT to {} answered after {} us ({})", key, mp::FormatVa(dasp_va),
-                      std::chrono::duration_cast<std::chrono::microseconds>(self->clock.Now() - sent).count(),
-                      result.error ? result.error.message() : "ok");
+      [self = shared_from_this(), key, dasp_va, client_va = *client_va,
+       sent = clock.Now()](mp::SendResult&& result) {
+        spdlog::debug(
+            "{}: ADD_CLIENT to {} answered after {} us ({})", key, mp::FormatVa(dasp_va),
+            std::chrono::duration_cast<std::chrono::microseconds>(self->clock.Now() - sent).count(),
+            result.error ? result.error.message() : "ok");
         auto in = self->instances.find(dasp_va);
         if (in != self->instances.end() && in->second.handing > 0) --in->second.handing;
         auto req = self->requests.find(key);

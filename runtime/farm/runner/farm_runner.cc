@@ -88,7 +88,9 @@ int SweepOrphans(Server& s) {
     for (char& c : cmdline)
       if (c == '\0') c = ' ';
     // The directory as a whole argument or a path prefix, not a sibling ("s1" vs "s10").
-    if (cmdline.find(dir + " ") == std::string::npos && cmdline.find(dir + "/") == std::string::npos) continue;
+    if (cmdline.find(dir + " ") == std::string::npos &&
+        cmdline.find(dir + "/") == std::string::npos)
+      continue;
     if (::kill(pid, SIGKILL) == 0) ++killed;
   }
   return killed;

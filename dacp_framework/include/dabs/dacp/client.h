@@ -44,9 +44,9 @@ struct ClientConfig {
   // new session through `farm` and retry each failed call once there (re-homing). Also lets
   // a call after SHUTDOWN reopen. Off: the application sees the error and may Reopen.
   bool reopen_on_failure = false;
-  int call_transmissions = 0;       // per call; 0: the engine's default (6)
+  int call_transmissions = 0;          // per call; 0: the engine's default (6)
   mp::Duration call_reply_timeout{0};  // after the ACK; 0: the engine's default (5 s)
-  bool send_started = true;         // send STARTED once a session is open (spec 7)
+  bool send_started = true;            // send STARTED once a session is open (spec 7)
 };
 
 // A client's state; its wire value is what STATUS is answered with (docs/dacp.md).
@@ -69,11 +69,11 @@ enum class SessionEnd : uint8_t {
 std::string_view SessionEndName(SessionEnd e);
 
 struct SessionInfo {
-  mp::Endpoint dasp;     // where commands go
-  uint8_t session = 0;   // 1..255
+  mp::Endpoint dasp;    // where commands go
+  uint8_t session = 0;  // 1..255
   mp::Va dasp_va = mp::kVaNone;
   mp::Va client_va = mp::kVaNone;
-  std::string server;    // the OPEN_SESSION reply's SERVER, if any
+  std::string server;  // the OPEN_SESSION reply's SERVER, if any
 };
 
 struct ClientStats {
@@ -169,11 +169,12 @@ class Client : public std::enable_shared_from_this<Client> {
   void FinishOpen(const Status& s, std::optional<SessionInfo> info, bool rehome);
   void SendStarted(uint32_t generation, mp::Duration delay);
   void Dispatch(uint16_t command, std::vector<uint8_t> payload, CallCallback done, bool retried);
-  void OnCallDone(uint32_t generation, uint16_t command, std::vector<uint8_t> keep, CallCallback done,
-                  bool retried, mp::SendResult&& r);
-  void ProbeThenRecover(uint32_t generation, uint16_t command, std::vector<uint8_t> keep, CallCallback done,
-                        mp::SendResult&& r);
-  void RetryAfterLoss(uint16_t command, std::vector<uint8_t> keep, CallCallback done, const std::string& why);
+  void OnCallDone(uint32_t generation, uint16_t command, std::vector<uint8_t> keep,
+                  CallCallback done, bool retried, mp::SendResult&& r);
+  void ProbeThenRecover(uint32_t generation, uint16_t command, std::vector<uint8_t> keep,
+                        CallCallback done, mp::SendResult&& r);
+  void RetryAfterLoss(uint16_t command, std::vector<uint8_t> keep, CallCallback done,
+                      const std::string& why);
   void FailCall(const CallCallback& done, Error e);
   void ServerLost(uint32_t generation, const std::string& why);
   void EndByServer(const mp::Message& m, SessionEnd how);
@@ -186,14 +187,14 @@ class Client : public std::enable_shared_from_this<Client> {
   ClientCallbacks callbacks_;
   mutable std::mutex mu_;
   ClientState state_ = ClientState::kClosed;
-  uint32_t attempt_ = 0;      // open attempts
-  uint32_t in_flight_ = 0;    // calls awaiting their answer
-  bool rehoming_ = false;     // the attempt under way replaces a lost session
+  uint32_t attempt_ = 0;        // open attempts
+  uint32_t in_flight_ = 0;      // calls awaiting their answer
+  bool rehoming_ = false;       // the attempt under way replaces a lost session
   bool closed_by_app_ = false;  // Close called (and no Open since): failures never reopen
   std::optional<Current> current_;
   uint32_t generation_ = 0;
   std::optional<Retiring> retiring_;
-  std::vector<Waiter> waiters_;  // run when the attempt under way ends
+  std::vector<Waiter> waiters_;       // run when the attempt under way ends
   std::shared_ptr<void> open_timer_;  // the open_timeout deadline, while opening
   std::string lost_;                  // why the last session was lost, reported once re-homed
   ClientStats stats_;

@@ -44,7 +44,8 @@ class Partition {
 
  protected:
   // For network partitions: one message to the DASP through `client` (Client::Call), counted.
-  void SendToServer(Client& client, uint16_t command, std::vector<uint8_t> payload, CallCallback done) {
+  void SendToServer(Client& client, uint16_t command, std::vector<uint8_t> payload,
+                    CallCallback done) {
     ++messages_;
     client.Call(command, std::move(payload), std::move(done));
   }

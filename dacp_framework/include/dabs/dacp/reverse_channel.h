@@ -24,8 +24,8 @@ namespace dabs::dacp {
 
 enum class ChannelKind : uint8_t { kDocsis = 0, kOob = 1, kModem = 2 };
 // The order in which channels are tried and downloaded.
-inline constexpr std::array<ChannelKind, 3> kChannelOrder = {ChannelKind::kDocsis, ChannelKind::kOob,
-                                                             ChannelKind::kModem};
+inline constexpr std::array<ChannelKind, 3> kChannelOrder = {
+    ChannelKind::kDocsis, ChannelKind::kOob, ChannelKind::kModem};
 std::string_view ChannelName(ChannelKind k);  // "docsis", "oob", "modem"
 
 // One reverse-channel module, installed on the set-top.
@@ -45,7 +45,8 @@ class ModuleSource {
  public:
   virtual ~ModuleSource() = default;
   // Downloads and installs the module for `kind`. `done` runs once, on any thread.
-  virtual void Download(ChannelKind kind, std::function<void(Result<std::shared_ptr<ReverseChannel>>)> done) = 0;
+  virtual void Download(ChannelKind kind,
+                        std::function<void(Result<std::shared_ptr<ReverseChannel>>)> done) = 0;
 };
 
 struct ChannelAttempt {

@@ -74,8 +74,10 @@ class FaultInjector {
 class LinkShaper {
  public:
   virtual ~LinkShaper() = default;
-  virtual FaultDecision Outbound(const Endpoint& to, std::span<const uint8_t> bytes, TimePoint now) = 0;
-  virtual FaultDecision Inbound(const Endpoint& from, std::span<const uint8_t> bytes, TimePoint now) = 0;
+  virtual FaultDecision Outbound(const Endpoint& to, std::span<const uint8_t> bytes,
+                                 TimePoint now) = 0;
+  virtual FaultDecision Inbound(const Endpoint& from, std::span<const uint8_t> bytes,
+                                TimePoint now) = 0;
 };
 
 }  // namespace dabs::mp

@@ -5,8 +5,8 @@
 #pragma once
 
 #include <array>
-#include <string_view>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include <dabs/mp/result.h>
@@ -51,7 +51,8 @@ class MinimumsWatch {
   // is at least `minimum + margin`; without a margin, the margin is the minimum again
   // (decisions.md D19). A minimum of 0 never triggers. Errors: kInvalidConfig for a negative
   // or non-finite minimum or margin, or cpu_pct minimum over 100.
-  static Result<MinimumsWatch> Create(const MinFree& minimum, const std::optional<MinFree>& margin = std::nullopt);
+  static Result<MinimumsWatch> Create(const MinFree& minimum,
+                                      const std::optional<MinFree>& margin = std::nullopt);
 
   // Takes the latest figures and answers the crossings they cause (empty most of the time).
   // A NaN figure changes nothing. Not thread-safe.

@@ -19,7 +19,9 @@ namespace dabs::emu {
 enum class ChannelKind : uint8_t { kDocsis = 0, kOob = 1, kModem = 2 };
 inline constexpr int kChannelKinds = 3;
 using ChannelMask = uint8_t;
-constexpr ChannelMask Bit(ChannelKind c) { return static_cast<ChannelMask>(1u << static_cast<int>(c)); }
+constexpr ChannelMask Bit(ChannelKind c) {
+  return static_cast<ChannelMask>(1u << static_cast<int>(c));
+}
 // "docsis", "oob", "modem": the names scenarios, modules and the report use.
 std::string_view ChannelName(ChannelKind c);
 
@@ -40,7 +42,7 @@ struct Distribution {
 
 struct Profile {
   std::string name;
-  double share = 1;                                       // fraction of the set-tops
+  double share = 1;  // fraction of the set-tops
   ChannelMask channels = Bit(ChannelKind::kDocsis) | Bit(ChannelKind::kOob);  // hardware
   ChannelMask installed_modules = Bit(ChannelKind::kDocsis) | Bit(ChannelKind::kOob);
   bool fpu = true;
@@ -55,10 +57,10 @@ struct OobParams {
   double return_bps = 256'000;
   double forward_delay_ms = 2;  // fixed: head-end equipment and plant (assumed)
   double return_delay_ms = 2;
-  uint32_t slot_bytes = 53;       // return slot length: one ATM cell's airtime
-  uint32_t mac_attempts = 8;      // transmissions before the MAC gives a datagram up
-  double backoff_short_ms = 10;   // first back-off: uniform in [0, short)
-  double backoff_long_ms = 100;   // later back-offs: uniform in [0, long)
+  uint32_t slot_bytes = 53;      // return slot length: one ATM cell's airtime
+  uint32_t mac_attempts = 8;     // transmissions before the MAC gives a datagram up
+  double backoff_short_ms = 10;  // first back-off: uniform in [0, short)
+  double backoff_long_ms = 100;  // later back-offs: uniform in [0, long)
   mp::FaultProfile faults;
 };
 
@@ -67,13 +69,13 @@ struct DocsisParams {
   double downstream_bps = 38'000'000;
   double upstream_bps = 27'000'000;  // one 64-QAM 6.4 MHz upstream channel, after overhead
   double downstream_delay_ms = 1;
-  double upstream_delay_ms = 1;      // CMTS to the farm, plant propagation
+  double upstream_delay_ms = 1;  // CMTS to the farm, plant propagation
   double map_interval_ms = 2;
-  uint32_t grant_delay_maps = 4;     // a request is granted this many MAPs after the next
-  bool aqm = true;                   // DOCSIS-PIE (RFC 8034) on the upstream queue
-  double aqm_target_ms = 10;         // PIE's latency target; the queue swings 0.5x..2x of it
-  double buffer_ms = 250;            // the upstream buffer without AQM, in time at the rate
-  double upstream_load = 0;          // other subscribers' use of the upstream, 0..1 (1: saturated)
+  uint32_t grant_delay_maps = 4;  // a request is granted this many MAPs after the next
+  bool aqm = true;                // DOCSIS-PIE (RFC 8034) on the upstream queue
+  double aqm_target_ms = 10;      // PIE's latency target; the queue swings 0.5x..2x of it
+  double buffer_ms = 250;         // the upstream buffer without AQM, in time at the rate
+  double upstream_load = 0;       // other subscribers' use of the upstream, 0..1 (1: saturated)
   mp::FaultProfile faults;
 };
 
@@ -81,9 +83,9 @@ struct DocsisParams {
 struct ModemParams {
   double up_bps = 33'600;
   double down_bps = 56'000;
-  double delay_ms = 40;        // one way, framing and error correction (assumed)
-  double connect_s = 20;       // dial, train and log in (assumed)
-  double idle_hangup_s = 60;   // the call is dropped after this long without traffic
+  double delay_ms = 40;       // one way, framing and error correction (assumed)
+  double connect_s = 20;      // dial, train and log in (assumed)
+  double idle_hangup_s = 60;  // the call is dropped after this long without traffic
   mp::FaultProfile faults;
 };
 
@@ -123,7 +125,7 @@ struct ViewerParams {
   double tune_rate_per_s = 10;  // Poisson arrivals of tune-ins (set-tops opening a session)
   std::vector<FlashCrowd> flash_crowds;
   Distribution session_length_s{Distribution::Kind::kExponential, 30, 0, 0};
-  std::vector<AppLoad> apps;    // apps not listed use default_app
+  std::vector<AppLoad> apps;  // apps not listed use default_app
   AppLoad default_app{"", {Distribution::Kind::kExponential, 1000, 0, 0}};
 
   // The load of app `name` (default_app when not listed).
@@ -134,7 +136,7 @@ struct FaultEvent {
   enum class Action : uint8_t { kKill, kStop, kRestart, kPartition, kHeal, kLossBurst };
   double at_s = 0;
   Action action = Action::kKill;
-  std::string server;  // kill, stop, restart, partition; heal: empty means all
+  std::string server;                       // kill, stop, restart, partition; heal: empty means all
   ChannelKind channel = ChannelKind::kOob;  // loss_burst
   double loss = 0;                          // loss_burst
   double for_s = 0;                         // loss_burst

@@ -74,15 +74,15 @@ class ViewerSchedule {
   Distribution session_length_s_;
   mp::SeededRandom random_;
   std::vector<std::string> apps_;
-  std::vector<Distribution> think_ms_;                  // per app
-  std::vector<std::vector<uint16_t>> profile_apps_;     // per profile
+  std::vector<Distribution> think_ms_;               // per app
+  std::vector<std::vector<uint16_t>> profile_apps_;  // per profile
   // Per set-top (structure of arrays).
   std::vector<uint16_t> profile_;
   std::vector<uint16_t> app_;
   std::vector<double> session_end_s_;
-  std::vector<uint32_t> idle_;       // set-tops not in a session (swap-remove pool)
-  std::vector<uint32_t> idle_pos_;   // where each is in idle_, or kNotIdle
-  std::vector<Pending> heap_;        // the next event of each set-top in a session
+  std::vector<uint32_t> idle_;      // set-tops not in a session (swap-remove pool)
+  std::vector<uint32_t> idle_pos_;  // where each is in idle_, or kNotIdle
+  std::vector<Pending> heap_;       // the next event of each set-top in a session
   double next_arrival_s_;
   std::vector<Crowd> crowds_;
   uint64_t unserved_ = 0;

@@ -27,21 +27,32 @@ struct ChannelCounts {
   uint64_t bytes_down = 0;
   uint64_t delivered_up = 0;
   uint64_t delivered_down = 0;
-  uint64_t fault_drops = 0;     // lost to the configured loss or a loss burst
-  uint64_t collisions = 0;      // OOB return: attempts lost to overlapping airtime
-  uint64_t mac_retries = 0;     // OOB return: retransmissions after a collision
-  uint64_t mac_drops = 0;       // OOB return: datagrams given up after mac_attempts
-  uint64_t queue_drops = 0;     // DOCSIS upstream: tail drops (buffer full) and AQM drops
-  uint64_t calls = 0;           // modem: calls dialled
-  uint64_t no_call_drops = 0;   // modem: downstream datagrams with no call up
+  uint64_t fault_drops = 0;    // lost to the configured loss or a loss burst
+  uint64_t collisions = 0;     // OOB return: attempts lost to overlapping airtime
+  uint64_t mac_retries = 0;    // OOB return: retransmissions after a collision
+  uint64_t mac_drops = 0;      // OOB return: datagrams given up after mac_attempts
+  uint64_t queue_drops = 0;    // DOCSIS upstream: tail drops (buffer full) and AQM drops
+  uint64_t calls = 0;          // modem: calls dialled
+  uint64_t no_call_drops = 0;  // modem: downstream datagrams with no call up
 };
 
 // Counters several shapers and media add to. Thread-safe (relaxed atomics).
 class ChannelStats {
  public:
   enum Field : int {
-    kDatagramsUp, kDatagramsDown, kBytesUp, kBytesDown, kDeliveredUp, kDeliveredDown,
-    kFaultDrops, kCollisions, kMacRetries, kMacDrops, kQueueDrops, kCalls, kNoCallDrops,
+    kDatagramsUp,
+    kDatagramsDown,
+    kBytesUp,
+    kBytesDown,
+    kDeliveredUp,
+    kDeliveredDown,
+    kFaultDrops,
+    kCollisions,
+    kMacRetries,
+    kMacDrops,
+    kQueueDrops,
+    kCalls,
+    kNoCallDrops,
     kFields
   };
   void Add(Field f, uint64_t n = 1) { v_[f].fetch_add(n, std::memory_order_relaxed); }
@@ -74,13 +85,15 @@ using Arrival = std::optional<mp::TimePoint>;
 class ChannelShaper : public mp::LinkShaper {
  public:
   // `burst` and `stats` may be null (no bursts, no counters). `seed` drives the faults.
-  ChannelShaper(const mp::FaultProfile& faults, uint64_t seed, std::shared_ptr<LossBurstControl> burst,
-                std::shared_ptr<ChannelStats> stats);
+  ChannelShaper(const mp::FaultProfile& faults, uint64_t seed,
+                std::shared_ptr<LossBurstControl> burst, std::shared_ptr<ChannelStats> stats);
   ChannelShaper(const ChannelShaper&) = delete;
   ChannelShaper& operator=(const ChannelShaper&) = delete;
 
-  mp::FaultDecision Outbound(const mp::Endpoint& to, std::span<const uint8_t> bytes, mp::TimePoint now) final;
-  mp::FaultDecision Inbound(const mp::Endpoint& from, std::span<const uint8_t> bytes, mp::TimePoint now) final;
+  mp::FaultDecision Outbound(const mp::Endpoint& to, std::span<const uint8_t> bytes,
+                             mp::TimePoint now) final;
+  mp::FaultDecision Inbound(const mp::Endpoint& from, std::span<const uint8_t> bytes,
+                            mp::TimePoint now) final;
 
   // Convenience for the fault timeline: starts a burst on this shaper's (shared) control.
   // REQUIRES: constructed with a burst control.
@@ -105,9 +118,15 @@ class ChannelShaper : public mp::LinkShaper {
 };
 
 // Duration helpers for the models: seconds (double) <-> mp::Duration.
-inline mp::Duration Seconds(double s) { return mp::Duration(static_cast<int64_t>(s * 1e9)); }
-inline mp::Duration Millis(double ms) { return Seconds(ms / 1e3); }
+inline mp::Duration Seconds(double s) {
+  return mp::Duration(static_cast<int64_t>(s * 1e9));
+}
+inline mp::Duration Millis(double ms) {
+  return Seconds(ms / 1e3);
+}
 // Airtime of `bytes` at `bps`.
-inline mp::Duration Airtime(size_t bytes, double bps) { return Seconds(static_cast<double>(bytes) * 8 / bps); }
+inline mp::Duration Airtime(size_t bytes, double bps) {
+  return Seconds(static_cast<double>(bytes) * 8 / bps);
+}
 
 }  // namespace dabs::emu

@@ -51,7 +51,8 @@ class DocsisGroup {
 class DocsisShaper final : public ChannelShaper {
  public:
   // REQUIRES: group non-null.
-  DocsisShaper(std::shared_ptr<DocsisGroup> group, uint64_t seed, std::shared_ptr<LossBurstControl> burst);
+  DocsisShaper(std::shared_ptr<DocsisGroup> group, uint64_t seed,
+               std::shared_ptr<LossBurstControl> burst);
 
  protected:
   Arrival Up(size_t bytes, mp::TimePoint now) override { return group_->Upstream(bytes, now); }

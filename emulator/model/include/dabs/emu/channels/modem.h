@@ -49,7 +49,8 @@ class ModemLine {
 class ModemShaper final : public ChannelShaper {
  public:
   // REQUIRES: line non-null.
-  ModemShaper(std::shared_ptr<ModemLine> line, uint64_t seed, std::shared_ptr<LossBurstControl> burst);
+  ModemShaper(std::shared_ptr<ModemLine> line, uint64_t seed,
+              std::shared_ptr<LossBurstControl> burst);
 
  protected:
   Arrival Up(size_t bytes, mp::TimePoint now) override { return line_->Upstream(bytes, now); }

@@ -86,7 +86,9 @@ class OobShaper final : public ChannelShaper {
             std::shared_ptr<LossBurstControl> burst);
 
  protected:
-  Arrival Up(size_t bytes, mp::TimePoint now) override { return node_->Upstream(station_, bytes, now); }
+  Arrival Up(size_t bytes, mp::TimePoint now) override {
+    return node_->Upstream(station_, bytes, now);
+  }
   Arrival Down(size_t bytes, mp::TimePoint now) override { return node_->Downstream(bytes, now); }
 
  private:
