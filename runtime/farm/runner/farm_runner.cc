@@ -125,9 +125,10 @@ void WriteFarmJson(const fs::path& dir, const std::vector<Server>& servers,
   fs::rename(tmp, dir / "farm.json", ec);
 }
 
-}  // namespace
-
-int RunFarm(const RunnerOptions& o) {
+// The farm file, the executables and the state directory, checked before anything starts.
+// 0, or the exit status after one clear line on stderr.
+int CheckSetup(const RunnerOptions& o, const fs::path& bin,
+               std::optional<config::FarmConfig>* farm_out) {
   std::vector<config::Problem> problems;
   auto loaded = config::LoadFarmFile(o.farm_file, &problems);
   if (!loaded) {
@@ -145,7 +146,6 @@ int RunFarm(const RunnerOptions& o) {
     std::fprintf(stderr, "dabs-farm: --netns needs root (network namespaces)\n");
     return 2;
   }
-  const fs::path bin = o.bin_dir.empty() ? SelfDir() : o.bin_dir;
   for (const auto& d : o.daemons) {
     if (::access((bin / d).c_str(), X_OK) != 0) {
       std::fprintf(stderr, "dabs-farm: cannot find %s in %s (build it, or give --bin-dir)\n",
@@ -160,41 +160,29 @@ int RunFarm(const RunnerOptions& o) {
                  ec.message().c_str());
     return 2;
   }
+  *farm_out = std::move(*farm);
+  return 0;
+}
 
-  // Who: the servers the file pins, in order, then s<K>.
+// Who: the servers the file pins, in order, then s<K>.
+std::vector<Server> PlanServers(const RunnerOptions& o, const config::FarmConfig& farm) {
   std::vector<Server> servers;
   for (int k = 1; k <= o.servers; ++k) {
     Server s;
-    const bool pinned = static_cast<size_t>(k) <= farm->servers.size();
-    s.id = pinned ? farm->servers[static_cast<size_t>(k - 1)].id : "s" + std::to_string(k);
-    s.address = pinned && farm->servers[static_cast<size_t>(k - 1)].address
-                    ? *farm->servers[static_cast<size_t>(k - 1)].address
-                    : farm->interface;
+    const bool pinned = static_cast<size_t>(k) <= farm.servers.size();
+    const config::ServerEntry* entry = pinned ? &farm.servers[static_cast<size_t>(k - 1)] : nullptr;
+    s.id = entry ? entry->id : "s" + std::to_string(k);
+    s.address = entry && entry->address ? *entry->address : farm.interface;
     s.layout.dir = o.state_dir / s.id;
     servers.push_back(std::move(s));
   }
-  std::optional<NetnsFarm> netns;
-  if (o.netns) {
-    std::string tag = std::to_string(::getpid());
-    auto made = NetnsFarm::Create(tag, o.servers);
-    if (!made) {
-      std::fprintf(stderr, "dabs-farm: setting up network namespaces: %s\n",
-                   made.error().Message().c_str());
-      return 1;
-    }
-    netns = std::move(*made);
-    for (size_t k = 0; k < servers.size(); ++k) {
-      servers[k].address = netns->servers()[k].address;
-      servers[k].ns = netns->servers()[k].ns;
-    }
-  }
+  return servers;
+}
 
-  const std::string client_address = netns ? netns->client_address() : farm->interface;
-  bool ready = false;
-  boost::asio::io_context io;
-  PosixLauncher launcher(io);
-  bool stopping = false;
-  int exit_code = 0;
+// Each server's daemons' command lines.
+void PlanDaemons(const RunnerOptions& o, const fs::path& bin, const std::optional<NetnsFarm>& netns,
+                 std::vector<Server>& servers) {
+  std::error_code ec;
   for (size_t k = 0; k < servers.size(); ++k) {
     Server& s = servers[k];
     fs::create_directories(s.layout.logs(), ec);
@@ -208,12 +196,12 @@ int RunFarm(const RunnerOptions& o) {
                                        fs::absolute(s.layout.dir).string(),
                                        "--log-level",
                                        o.log_level};
-      if (name == "dabs-statd" && !o.netns && k > 0) {
+      if (name == "dabs-statd" && !netns && k > 0) {
         // One machine, one snmpd: only the first server's statistics register with it (each
         // server of a real farm, or of a farm in namespaces, has its own).
         argv.insert(argv.end(), {"--agentx-socket", "none"});
       }
-      if (o.netns) {
+      if (netns) {
         argv.push_back("--address");
         argv.push_back(s.address);
         argv = netns->Exec(static_cast<int>(k), argv);
@@ -221,22 +209,49 @@ int RunFarm(const RunnerOptions& o) {
       s.daemons.push_back({name, argv});
     }
   }
-  auto start = [&](Server& s, Daemon& d) -> bool {
+}
+
+// The running farm: starts the daemons, says when every server sees every other, stops them
+// all on a signal (SIGKILL after 15 s), and leaves nothing behind. Single-threaded: every
+// method runs on `io_`'s one thread.
+class FarmRun {
+ public:
+  FarmRun(const RunnerOptions& o, std::vector<Server> servers, std::string client_address)
+      : o_(o), servers_(std::move(servers)), client_address_(std::move(client_address)) {}
+
+  int Run(std::optional<NetnsFarm>& netns) {
+    const bool started = StartAll();
+    WriteFarmJson(o_.state_dir, servers_, client_address_, ready_);
+    spdlog::info("started {} servers ({}) under {}{}", servers_.size(),
+                 o_.netns ? "network namespaces" : "loopback", o_.state_dir.string(),
+                 o_.logs_to_terminal ? "" : "; logs in <server>/logs/");
+    signals_.async_wait([this](const boost::system::error_code& e, int sig) { OnSignal(e, sig); });
+    if (!started) {
+      exit_code_ = 1;
+      Stop("a daemon did not start");
+    }
+    Tick();
+    io_.run();
+    CleanUp(netns);
+    return exit_code_;
+  }
+
+ private:
+  bool StartAll() {
+    bool started = true;
+    for (auto& s : servers_) {
+      for (auto& d : s.daemons)
+        started = started && Start(s, d);
+    }
+    return started;
+  }
+
+  bool Start(Server& s, Daemon& d) {
     SpawnRequest req;
     req.argv = d.argv;
-    if (!o.logs_to_terminal) req.output_path = (s.layout.logs() / (d.name + ".log")).string();
-    auto pid = launcher.Spawn(req, [&, server = s.id, name = d.name](ExitStatus st) {
-      for (auto& srv : servers) {
-        for (auto& dm : srv.daemons) {
-          if (srv.id == server && dm.name == name) dm.running = false;
-        }
-      }
-      if (!stopping) {
-        spdlog::error("{} of {} ended: {}", name, server, st.ToString());
-        exit_code = 1;
-      }
-      WriteFarmJson(o.state_dir, servers, client_address, ready);
-    });
+    if (!o_.logs_to_terminal) req.output_path = (s.layout.logs() / (d.name + ".log")).string();
+    auto pid = launcher_.Spawn(
+        req, [this, server = s.id, name = d.name](ExitStatus st) { OnExit(server, name, st); });
     if (!pid) {
       spdlog::error("cannot start {} for {}: {}", d.name, s.id, pid.error().Message());
       return false;
@@ -244,111 +259,150 @@ int RunFarm(const RunnerOptions& o) {
     d.pid = *pid;
     d.running = true;
     return true;
-  };
-  bool started = true;
-  for (auto& s : servers) {
-    for (auto& d : s.daemons)
-      started = started && start(s, d);
   }
-  WriteFarmJson(o.state_dir, servers, client_address, ready);
-  spdlog::info("started {} servers ({}) under {}{}", servers.size(),
-               o.netns ? "network namespaces" : "loopback", o.state_dir.string(),
-               o.logs_to_terminal ? "" : "; logs in <server>/logs/");
 
-  auto all_stopped = [&] {
-    for (const auto& s : servers) {
+  void OnExit(const std::string& server, const std::string& name, const ExitStatus& st) {
+    for (auto& srv : servers_) {
+      for (auto& dm : srv.daemons) {
+        if (srv.id == server && dm.name == name) dm.running = false;
+      }
+    }
+    if (!stopping_) {
+      spdlog::error("{} of {} ended: {}", name, server, st.ToString());
+      exit_code_ = 1;
+    }
+    WriteFarmJson(o_.state_dir, servers_, client_address_, ready_);
+  }
+
+  void OnSignal(const boost::system::error_code& e, int sig) {
+    if (e) return;
+    Stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
+    signals_.async_wait(
+        [this](const boost::system::error_code& e2, int sig2) { OnSignal(e2, sig2); });
+  }
+
+  bool AllStopped() const {
+    for (const auto& s : servers_) {
       for (const auto& d : s.daemons) {
         if (d.running) return false;
       }
     }
     return true;
-  };
-  boost::asio::steady_timer timer(io);
-  const auto began = std::chrono::steady_clock::now();
-  auto kill_after = std::chrono::steady_clock::time_point::max();
-  std::function<void()> tick;
-  auto stop = [&](const char* why) {
-    if (stopping) return;
-    stopping = true;
-    spdlog::info("stopping the farm ({})", why);
-    for (auto& s : servers) {
+  }
+
+  void Signal(int sig, bool warn) {
+    for (auto& s : servers_) {
       for (auto& d : s.daemons) {
-        if (d.running) (void)launcher.Kill(d.pid, SIGTERM);
+        if (!d.running) continue;
+        if (warn) spdlog::warn("{} of {} did not stop in 15 s: killing it", d.name, s.id);
+        (void)launcher_.Kill(d.pid, sig);
       }
     }
-    kill_after = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  };
-  tick = [&] {
-    if (stopping) {
-      if (all_stopped()) return io.stop();
-      if (std::chrono::steady_clock::now() > kill_after) {
-        for (auto& s : servers) {
-          for (auto& d : s.daemons) {
-            if (d.running) {
-              spdlog::warn("{} of {} did not stop in 15 s: killing it", d.name, s.id);
-              (void)launcher.Kill(d.pid, SIGKILL);
-            }
-          }
-        }
-        kill_after = std::chrono::steady_clock::time_point::max();
+  }
+
+  void Stop(const char* why) {
+    if (stopping_) return;
+    stopping_ = true;
+    spdlog::info("stopping the farm ({})", why);
+    Signal(SIGTERM, false);
+    kill_after_ = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  }
+
+  // Every 100 ms: while starting, whether every server sees every other; while stopping,
+  // whether every daemon is gone (or late).
+  void Tick() {
+    if (stopping_) {
+      if (AllStopped()) return io_.stop();
+      if (std::chrono::steady_clock::now() > kill_after_) {
+        Signal(SIGKILL, true);
+        kill_after_ = std::chrono::steady_clock::time_point::max();
       }
-    } else if (!ready) {
-      std::string view;
-      bool everyone = true;
-      for (auto& s : servers) {
-        const int seen = SeenBy(s);
-        everyone = everyone && seen == static_cast<int>(servers.size());
-        view += " " + s.id + ":" + std::to_string(seen);
-      }
-      if (everyone) {
-        ready = true;
-        spdlog::info(
-            "every server sees every other ({:.1f} s)",
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
-        WriteFarmJson(o.state_dir, servers, client_address, ready);
-        std::printf("farm ready: %zu servers\n", servers.size());
-        std::fflush(stdout);
-      } else if (std::chrono::steady_clock::now() - began > o.ready_timeout) {
-        spdlog::error(
-            "the servers do not see each other after {} s (members seen:{}); see the logs",
-            o.ready_timeout.count(), view);
-        exit_code = 1;
-        stop("not ready");
-      }
+    } else if (!ready_) {
+      CheckReady();
     }
-    timer.expires_after(std::chrono::milliseconds(100));
-    timer.async_wait([&](const boost::system::error_code& e) {
-      if (!e) tick();
+    timer_.expires_after(std::chrono::milliseconds(100));
+    timer_.async_wait([this](const boost::system::error_code& e) {
+      if (!e) Tick();
     });
-  };
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& e, int sig) {
-        if (e) return;
-        stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
-        signals.async_wait(on_signal);
-      };
-  signals.async_wait(on_signal);
-  if (!started) {
-    exit_code = 1;
-    stop("a daemon did not start");
   }
-  tick();
-  io.run();
-  for (auto& s : servers) {
-    if (!s.store) SeenBy(s);  // opens it
-    if (int n = SweepOrphans(s))
-      spdlog::warn("killed {} DASP(s) of {} left behind by a killed dabs-lbd", n, s.id);
-    s.store.reset();
+
+  void CheckReady() {
+    std::string view;
+    bool everyone = true;
+    for (auto& s : servers_) {
+      const int seen = SeenBy(s);
+      everyone = everyone && seen == static_cast<int>(servers_.size());
+      view += " " + s.id + ":" + std::to_string(seen);
+    }
+    if (everyone) {
+      ready_ = true;
+      spdlog::info(
+          "every server sees every other ({:.1f} s)",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - began_).count());
+      WriteFarmJson(o_.state_dir, servers_, client_address_, ready_);
+      std::printf("farm ready: %zu servers\n", servers_.size());
+      std::fflush(stdout);
+    } else if (std::chrono::steady_clock::now() - began_ > o_.ready_timeout) {
+      spdlog::error("the servers do not see each other after {} s (members seen:{}); see the logs",
+                    o_.ready_timeout.count(), view);
+      exit_code_ = 1;
+      Stop("not ready");
+    }
   }
-  if (netns) netns->Teardown();
-  for (auto& s : servers) {
-    for (const char* sock : {"lbd.sock", "statd.sock", "configd.sock"})
-      fs::remove(s.layout.dir / sock, ec);
+
+  void CleanUp(std::optional<NetnsFarm>& netns) {
+    for (auto& s : servers_) {
+      s.store.reset();
+      if (int n = SweepOrphans(s)) spdlog::warn("killed {} process(es) of {} left behind", n, s.id);
+    }
+    if (netns) netns->Teardown();
+    std::error_code ec;
+    for (auto& s : servers_) {
+      for (const char* sock : {"lbd.sock", "statd.sock", "configd.sock"})
+        fs::remove(s.layout.dir / sock, ec);
+    }
+    WriteFarmJson(o_.state_dir, servers_, client_address_, ready_);
+    spdlog::info("farm stopped");
   }
-  WriteFarmJson(o.state_dir, servers, client_address, ready);
-  spdlog::info("farm stopped");
-  return exit_code;
+
+  const RunnerOptions& o_;
+  std::vector<Server> servers_;
+  const std::string client_address_;
+  boost::asio::io_context io_;
+  PosixLauncher launcher_{io_};
+  boost::asio::steady_timer timer_{io_};
+  boost::asio::signal_set signals_{io_, SIGINT, SIGTERM};
+  const std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point kill_after_ = std::chrono::steady_clock::time_point::max();
+  bool stopping_ = false, ready_ = false;
+  int exit_code_ = 0;
+};
+
+}  // namespace
+
+int RunFarm(const RunnerOptions& o) {
+  const fs::path bin = o.bin_dir.empty() ? SelfDir() : o.bin_dir;
+  std::optional<config::FarmConfig> farm;
+  if (int status = CheckSetup(o, bin, &farm)) return status;
+  std::vector<Server> servers = PlanServers(o, *farm);
+  std::optional<NetnsFarm> netns;
+  if (o.netns) {
+    auto made = NetnsFarm::Create(std::to_string(::getpid()), o.servers);
+    if (!made) {
+      std::fprintf(stderr, "dabs-farm: setting up network namespaces: %s\n",
+                   made.error().Message().c_str());
+      return 1;
+    }
+    netns = std::move(*made);
+    for (size_t k = 0; k < servers.size(); ++k) {
+      servers[k].address = netns->servers()[k].address;
+      servers[k].ns = netns->servers()[k].ns;
+    }
+  }
+  PlanDaemons(o, bin, netns, servers);
+  const std::string client_address = netns ? netns->client_address() : farm->interface;
+  FarmRun run(o, std::move(servers), client_address);
+  return run.Run(netns);
 }
 
 }  // namespace dabs::farm
