@@ -229,6 +229,40 @@ class Run : public std::enable_shared_from_this<Run> {
         });
   }
 
+  dacp::ClientConfig ClientConfigFor(uint32_t i, const std::string& app) const {
+    dacp::ClientConfig c;
+    c.app = app;
+    c.client_id = "stb-" + std::to_string(i);
+    c.caps = population_[i].Caps();
+    c.farm = o_.farm_group;
+    c.reopen_on_failure = true;
+    c.open_timeout = std::chrono::seconds(60);  // a modem's call takes ~20 s to connect
+    // The example apps answer at once: a reply 2 s overdue (after the ACK) means the server
+    // is in trouble, and the client checks it and re-homes.
+    c.call_reply_timeout = std::chrono::seconds(2);
+    return c;
+  }
+
+  // Re-homes, redirects and ends of set-top `i`'s sessions, reported to the run (weakly: the
+  // client may outlive both).
+  dacp::ClientCallbacks CallbacksFor(uint32_t i, std::weak_ptr<Stb> weak) {
+    dacp::ClientCallbacks cb;
+    auto reopened = [wself = weak_from_this(), i, weak](const dacp::SessionInfo& info) {
+      auto self = wself.lock();
+      if (!self) return;
+      if (auto held = weak.lock()) self->OnReopened(i, *held, info);
+    };
+    cb.on_reopened = reopened;
+    cb.on_redirect = reopened;
+    cb.on_session_end = [wself = weak_from_this(), i, weak](dacp::SessionEnd how,
+                                                            const std::string&) {
+      auto self = wself.lock();
+      if (!self) return;
+      if (auto held = weak.lock()) self->OnSessionEnd(i, *held, how);
+    };
+    return cb;
+  }
+
   void OnChannel(uint32_t i, const std::shared_ptr<Stb>& st, Result<dacp::SelectedChannel> r) {
     if (!r) {
       recorder_.SessionFailed("no_channel");
@@ -245,40 +279,13 @@ class Run : public std::enable_shared_from_this<Run> {
     const StbRecord& rec = population_[i];
     const Profile& profile = o_.scenario.profiles[rec.profile];
     const dacp::ClientAppFactory* factory = factories_[st->app_index];
-    dacp::ClientConfig c;
-    c.app = factory->app;
-    c.client_id = "stb-" + std::to_string(i);
-    c.caps = rec.Caps();
-    c.farm = o_.farm_group;
-    c.reopen_on_failure = true;
-    c.open_timeout = std::chrono::seconds(60);  // a modem's call takes ~20 s to connect
-    // The example apps answer at once: a reply 2 s overdue (after the ACK) means the server
-    // is in trouble, and the client checks it and re-homes.
-    c.call_reply_timeout = std::chrono::seconds(2);
-    auto client = dacp::Client::Create(std::move(*seat), std::move(c));
+    auto client = dacp::Client::Create(std::move(*seat), ClientConfigFor(i, factory->app));
     dacp::SetTopProfile p;
     p.caps = rec.Caps();
     p.memory_kib = profile.memory_kb;
     p.client_id = client->config().client_id;
     std::weak_ptr<Stb> weak = st;
-    dacp::ClientCallbacks cb;
-    cb.on_reopened = [wself = weak_from_this(), i, weak](const dacp::SessionInfo& info) {
-      auto self = wself.lock();
-      if (!self) return;
-      if (auto held = weak.lock()) self->OnReopened(i, *held, info);
-    };
-    cb.on_redirect = [wself = weak_from_this(), i, weak](const dacp::SessionInfo& info) {
-      auto self = wself.lock();
-      if (!self) return;
-      if (auto held = weak.lock()) self->OnReopened(i, *held, info);
-    };
-    cb.on_session_end = [wself = weak_from_this(), i, weak](dacp::SessionEnd how,
-                                                            const std::string&) {
-      auto self = wself.lock();
-      if (!self) return;
-      if (auto held = weak.lock()) self->OnSessionEnd(i, *held, how);
-    };
-    client->SetCallbacks(std::move(cb));
+    client->SetCallbacks(CallbacksFor(i, weak));
     {
       std::lock_guard lock(LockOf(i));
       st->channel = FromDacp(r->channel->kind());

@@ -121,47 +121,63 @@ int Run(const Flags& f) {
   return 0;
 }
 
+// The command line: `run` fills `f`, `check` fills `check_file`.
+struct Cli {
+  CLI::App app{
+      "dabs-emu: emulated set-tops and plant (OOB, DOCSIS, modem, carousel) against a real dabs "
+      "farm"};
+  CLI::App* run = nullptr;
+  CLI::App* check = nullptr;
+};
+
+void DefineCli(Cli& c, Flags& f, fs::path& check_file) {
+  CLI::App& cli = c.app;
+  cli.require_subcommand(1);
+  c.run = cli.add_subcommand("run", "Run a scenario against a running farm");
+  c.run->add_option("scenario", f.scenario, "The scenario (YAML; docs/emulator.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c.run
+      ->add_option("--farm", f.farm_file,
+                   "The farm file (its group is where set-tops open sessions)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c.run->add_option("--report", f.report_dir, "Write report.json, timeline.csv and charts here");
+  c.run->add_option("--farm-state", f.farm_state,
+                    "dabs-farm's --state-dir: needed by server faults (kill, stop, restart, "
+                    "partition) and for a farm in namespaces");
+  c.run->add_option("--stbs", f.stbs, "Override the scenario's set-top count")
+      ->check(CLI::Range(1u, dabs::emu::kMaxStbs));
+  c.run->add_option("--duration", f.duration, "Override the scenario's duration (seconds)")
+      ->check(CLI::PositiveNumber);
+  c.run->add_option("--seed", f.seed, "Override the scenario's random seed");
+  c.run->add_option("--endpoint-mode", f.mode, "Override the endpoint mode")
+      ->check(CLI::IsMember({"per_stb", "gateway"}));
+  c.run->add_option("--threads", f.threads, "I/O threads")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  c.run->add_option("--drain", f.drain_s, "Seconds to close every session at the end")
+      ->capture_default_str();
+  c.run->add_flag("--json", f.json, "Progress as one JSON object per line");
+  c.run->add_flag("--quiet", f.quiet, "No progress lines");
+  c.run->add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  c.check = cli.add_subcommand("check", "Validate a scenario and print what it describes");
+  c.check->add_option("scenario", check_file, "The scenario (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{
-      "dabs-emu: emulated set-tops and plant (OOB, DOCSIS, modem, carousel) against a real dabs "
-      "farm"};
-  cli.require_subcommand(1);
   Flags f;
-  auto* run = cli.add_subcommand("run", "Run a scenario against a running farm");
-  run->add_option("scenario", f.scenario, "The scenario (YAML; docs/emulator.md)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  run->add_option("--farm", f.farm_file,
-                  "The farm file (its group is where set-tops open sessions)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  run->add_option("--report", f.report_dir, "Write report.json, timeline.csv and charts here");
-  run->add_option("--farm-state", f.farm_state,
-                  "dabs-farm's --state-dir: needed by server faults (kill, stop, restart, "
-                  "partition) and for a farm in namespaces");
-  run->add_option("--stbs", f.stbs, "Override the scenario's set-top count")
-      ->check(CLI::Range(1u, dabs::emu::kMaxStbs));
-  run->add_option("--duration", f.duration, "Override the scenario's duration (seconds)")
-      ->check(CLI::PositiveNumber);
-  run->add_option("--seed", f.seed, "Override the scenario's random seed");
-  run->add_option("--endpoint-mode", f.mode, "Override the endpoint mode")
-      ->check(CLI::IsMember({"per_stb", "gateway"}));
-  run->add_option("--threads", f.threads, "I/O threads")
-      ->check(CLI::Range(1, 64))
-      ->capture_default_str();
-  run->add_option("--drain", f.drain_s, "Seconds to close every session at the end")
-      ->capture_default_str();
-  run->add_flag("--json", f.json, "Progress as one JSON object per line");
-  run->add_flag("--quiet", f.quiet, "No progress lines");
-  run->add_option("--log-level", f.log_level, "trace, debug, info, warn, error")
-      ->capture_default_str();
   fs::path check_file;
-  auto* check = cli.add_subcommand("check", "Validate a scenario and print what it describes");
-  check->add_option("scenario", check_file, "The scenario (YAML)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  Cli c;
+  DefineCli(c, f, check_file);
+  CLI::App& cli = c.app;
+  auto* run = c.run;
+  auto* check = c.check;
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
