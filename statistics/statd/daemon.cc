@@ -4,6 +4,7 @@
 #include <dabs/config/load.h>
 #include <dabs/config/persist.h>
 #include <dabs/mp/errc.h>
+#include <dabs/store/layout.h>
 
 #include "statd_impl.h"
 
@@ -64,14 +65,15 @@ Status StatdOptions::Validate() const {
   return Status::Ok();
 }
 
+// The server's one layout (runtime/store/layout.h), shared with dabs-lbd and the supervisor.
 std::filesystem::path StorePath(const std::filesystem::path& dir) {
-  return dir / "store";
+  return store::ServerLayout{dir}.store();
 }
 std::filesystem::path StatdSocketPath(const std::filesystem::path& dir) {
-  return dir / "statd.sock";
+  return store::ServerLayout{dir}.statd_socket();
 }
 std::filesystem::path LbdSocketPath(const std::filesystem::path& dir) {
-  return dir / "lbd.sock";
+  return store::ServerLayout{dir}.lbd_socket();
 }
 
 Statd::Impl::Impl(const StatdOptions& options)
