@@ -269,40 +269,44 @@ void Lbd::Impl::HandOver(const std::string& key, LocalInstance& instance) {
   mp::SendOptions o;
   o.reply_timeout = kHandOverTimeout;
   const mp::Va dasp_va = instance.va;
-  node->Send(
-      mp::Endpoint::Local(instance.control), mp::wire::kOpeningSession, mp::wire::kAddClient,
-      dasp_va, add.Encode(), o,
-      [self = shared_from_this(), key, dasp_va, client_va = *client_va,
-       sent = clock.Now()](mp::SendResult&& result) {
-        spdlog::debug(
-            "{}: ADD_CLIENT to {} answered after {} us ({})", key, mp::FormatVa(dasp_va),
-            std::chrono::duration_cast<std::chrono::microseconds>(self->clock.Now() - sent).count(),
-            result.error ? result.error.message() : "ok");
-        auto in = self->instances.find(dasp_va);
-        if (in != self->instances.end() && in->second.handing > 0) --in->second.handing;
-        auto req = self->requests.find(key);
-        if (req == self->requests.end()) return;
-        if (!result.error && result.reply && result.reply->header.kind == mp::Kind::kReply) {
-          LocalSession s{client_va, dasp_va, req->second.open.app, req->second.message.peer,
-                         self->NowMs()};
-          if (in != self->instances.end()) ++in->second.sessions;
-          self->sessions[client_va] = s;
-          self->AnnounceClient(s, false);
-          self->requests.erase(req);
-          ++self->counters.placed;
-          return;
-        }
-        ++self->counters.handover_failures;
-        const std::string why = result.error ? result.error.message() : "no reply";
-        spdlog::warn("instance {} refused a session: {}", mp::FormatVa(dasp_va), why);
-        if (in != self->instances.end() && result.error == mp::Errc::kNoCapacity) {
-          in->second.max_sessions = in->second.sessions;  // it knows better: full
-        }
-        if (req->second.attempts >= kMaxAttempts) {
-          return self->NakRequest(key, mp::Errc::kNoCapacity, "the instances refused: " + why);
-        }
-        self->Place(key);
-      });
+  node->Send(mp::Endpoint::Local(instance.control), mp::wire::kOpeningSession, mp::wire::kAddClient,
+             dasp_va, add.Encode(), o,
+             [self = shared_from_this(), key, dasp_va, client_va = *client_va,
+              sent = clock.Now()](mp::SendResult&& result) {
+               if (spdlog::should_log(
+                       spdlog::level::debug)) {  // placement's hot path: no strings unless asked
+                 spdlog::debug(
+                     "{}: ADD_CLIENT to {} answered after {} us ({})", key, mp::FormatVa(dasp_va),
+                     std::chrono::duration_cast<std::chrono::microseconds>(self->clock.Now() - sent)
+                         .count(),
+                     result.error ? result.error.message() : "ok");
+               }
+               auto in = self->instances.find(dasp_va);
+               if (in != self->instances.end() && in->second.handing > 0) --in->second.handing;
+               auto req = self->requests.find(key);
+               if (req == self->requests.end()) return;
+               if (!result.error && result.reply && result.reply->header.kind == mp::Kind::kReply) {
+                 LocalSession s{client_va, dasp_va, req->second.open.app, req->second.message.peer,
+                                self->NowMs()};
+                 if (in != self->instances.end()) ++in->second.sessions;
+                 self->sessions[client_va] = s;
+                 self->AnnounceClient(s, false);
+                 self->requests.erase(req);
+                 ++self->counters.placed;
+                 return;
+               }
+               ++self->counters.handover_failures;
+               const std::string why = result.error ? result.error.message() : "no reply";
+               spdlog::warn("instance {} refused a session: {}", mp::FormatVa(dasp_va), why);
+               if (in != self->instances.end() && result.error == mp::Errc::kNoCapacity) {
+                 in->second.max_sessions = in->second.sessions;  // it knows better: full
+               }
+               if (req->second.attempts >= kMaxAttempts) {
+                 return self->NakRequest(key, mp::Errc::kNoCapacity,
+                                         "the instances refused: " + why);
+               }
+               self->Place(key);
+             });
 }
 
 void Lbd::Impl::SweepRequests() {
