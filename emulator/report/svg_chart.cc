@@ -92,9 +92,14 @@ std::string TickLabel(double v, const Scale& scale, const ChartAxis& axis) {
     step *= 100;
   }
   const int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
-  std::string label = fmt::format("{:.{}f}", v, decimals);
-  if (label == "-0") label = "0";
-  return axis.percent ? label + "%" : label;
+  const double unit = std::pow(10.0, -decimals);
+  double shown = std::round(v / unit) * unit;
+  if (shown == 0) shown = 0;  // -0 (a tiny negative rounded away) is labelled 0
+  std::string label = fmt::format("{:.{}f}", shown, decimals);
+  // Appended in place: GCC 12 with the sanitizers takes `label + "%"` for an overlapping
+  // memcpy (-Wrestrict, GCC bug 105329).
+  if (axis.percent) label += '%';
+  return label;
 }
 
 void DrawAxes(std::string& out, const LineChart& chart, const Scale& x, const Scale& y) {
