@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -20,20 +19,27 @@ std::size_t Count(const std::string& text, const std::string& what) {
   return n;
 }
 
-// Minimal structure check, used when xmllint is missing: one root, tags balance.
+// Minimal structure check, used when xmllint is missing: one root, tags balance. A plain
+// scan, not std::regex: libstdc++'s regex recurses per character and overflows the stack
+// on a long path under AddressSanitizer.
 void ExpectBalancedTags(const std::string& svg) {
   std::vector<std::string> open;
-  const std::regex tag(R"(<(/?)([a-zA-Z]+)[^>]*?(/?)>)");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tag); it != std::sregex_iterator();
-       ++it) {
-    const std::smatch& m = *it;
-    if (m[3] == "/") continue;  // self-closing
-    if (m[1] == "/") {
-      ASSERT_FALSE(open.empty()) << m.str();
-      ASSERT_EQ(open.back(), m[2].str());
+  for (auto lt = svg.find('<'); lt != std::string::npos; lt = svg.find('<', lt + 1)) {
+    const auto gt = svg.find('>', lt);
+    ASSERT_NE(gt, std::string::npos) << "unclosed tag at " << lt;
+    const std::string tag = svg.substr(lt + 1, gt - lt - 1);
+    if (tag.empty() || tag[0] == '?' || tag[0] == '!') continue;  // declaration, comment
+    const bool closing = tag[0] == '/';
+    const auto name_at = closing ? 1u : 0u;
+    const auto name_end = tag.find_first_of(" \t\n/", name_at);
+    const std::string name = tag.substr(name_at, name_end - name_at);
+    if (!closing && tag.back() == '/') continue;  // self-closing
+    if (closing) {
+      ASSERT_FALSE(open.empty()) << tag;
+      ASSERT_EQ(open.back(), name);
       open.pop_back();
     } else {
-      open.push_back(m[2]);
+      open.push_back(name);
     }
   }
   EXPECT_TRUE(open.empty());
