@@ -12,8 +12,7 @@ bool Directory::Apply(const mp::DirectoryUpdate& u) {
   auto it = by_va_.find(u.va);
   if (u.removed) {
     if (it == by_va_.end()) return false;
-    if (!it->second.uri.empty()) by_uri_.erase(it->second.uri);
-    by_va_.erase(it);
+    Erase(it);
     return true;
   }
   if (it != by_va_.end()) {
@@ -29,11 +28,28 @@ bool Directory::Apply(const mp::DirectoryUpdate& u) {
   if (!u.uri.empty()) {
     // A URI names one VA: a stale holder of it goes.
     auto holder = by_uri_.find(u.uri);
-    if (holder != by_uri_.end() && holder->second != u.va) by_va_.erase(holder->second);
+    if (holder != by_uri_.end() && holder->second != u.va) {
+      auto stale = by_va_.find(holder->second);
+      if (stale != by_va_.end()) Erase(stale);
+    }
     by_uri_[u.uri] = u.va;
   }
   by_va_[u.va] = u;
+  if (u.kind == 1) {
+    instances_.insert(u.va);
+  } else {
+    instances_.erase(u.va);
+  }
   return true;
+}
+
+Directory::Entry Directory::Erase(Entry it) {
+  if (!it->second.uri.empty()) {
+    auto uri = by_uri_.find(it->second.uri);
+    if (uri != by_uri_.end() && uri->second == it->first) by_uri_.erase(uri);
+  }
+  instances_.erase(it->first);
+  return by_va_.erase(it);
 }
 
 std::optional<mp::DirectoryUpdate> Directory::Find(mp::Va va) const {
@@ -69,9 +85,8 @@ std::vector<mp::DirectoryUpdate> Directory::DropServer(const std::string& server
   std::vector<mp::DirectoryUpdate> out;
   for (auto it = by_va_.begin(); it != by_va_.end();) {
     if (it->second.server == server) {
-      if (!it->second.uri.empty()) by_uri_.erase(it->second.uri);
-      out.push_back(std::move(it->second));
-      it = by_va_.erase(it);
+      out.push_back(it->second);
+      it = Erase(it);
     } else {
       ++it;
     }
@@ -82,8 +97,9 @@ std::vector<mp::DirectoryUpdate> Directory::DropServer(const std::string& server
 Directory::AppCounts Directory::CountsOf(const std::string& app) const {
   std::shared_lock lock(mu_);
   AppCounts c;
-  for (const auto& [va, e] : by_va_) {
-    if (e.kind != 1 || e.app != app) continue;
+  for (mp::Va va : instances_) {
+    const auto& e = by_va_.at(va);
+    if (e.app != app) continue;
     const auto state = static_cast<mp::wire::DaspState>(e.state);
     if (state == mp::wire::DaspState::kStopped || state == mp::wire::DaspState::kFailed) continue;
     ++c.instances;

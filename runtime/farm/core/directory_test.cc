@@ -61,6 +61,38 @@ TEST(Directory, CountsLeaveOutStoppedAndFailedInstances) {
   EXPECT_EQ(d.Entries(1, "s2").size(), 2u);
 }
 
+TEST(Directory, CountsFollowEveryWayAnInstanceLeavesAndIgnoreClients) {
+  Directory d;
+  for (uint32_t i = 1; i <= 1000; ++i) {  // clients do not count, however many
+    mp::DirectoryUpdate c;
+    c.va = mp::MakeVa(3, 100 + i);
+    c.kind = 2;
+    c.server = "s3";
+    c.app = "echo";
+    c.dasp_va = mp::MakeVa(1, 1);
+    d.Apply(c);
+  }
+  d.Apply(Instance(mp::MakeVa(1, 1), "s1", "echo", 5));
+  d.Apply(Instance(mp::MakeVa(2, 1), "s2", "echo", 7));
+  d.Apply(Instance(mp::MakeVa(2, 2), "s2", "echo", 1));
+  d.Apply(Instance(mp::MakeVa(3, 1), "s3", "echo", 2));
+  EXPECT_EQ(d.CountsOf("echo").instances, 4u);
+  EXPECT_EQ(d.CountsOf("echo").sessions, 15u);
+
+  auto removed = Instance(mp::MakeVa(1, 1), "s1", "echo", 5);
+  removed.removed = true;
+  d.Apply(removed);  // removed
+  auto moved = Instance(mp::MakeVa(2, 3), "s2", "echo", 4);
+  moved.uri = Instance(mp::MakeVa(2, 2), "s2", "echo", 1).uri;
+  d.Apply(moved);  // 2.2's URI now names 2.3: 2.2 goes
+  d.DropServer("s3");  // 3.1 goes with its server (and the clients)
+  const auto c = d.CountsOf("echo");
+  EXPECT_EQ(c.instances, 2u);
+  EXPECT_EQ(c.sessions, 11u);  // 2.1 (7) + 2.3 (4)
+  EXPECT_EQ(d.size(), 2u);
+  EXPECT_EQ(d.CountsOf("calculator").instances, 0u);
+}
+
 TEST(Directory, AUriMovedToANewVaLeavesNoStaleHolder) {
   Directory d;
   auto a = Instance(mp::MakeVa(1, 1), "s1", "echo", 0);

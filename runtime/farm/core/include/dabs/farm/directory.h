@@ -12,6 +12,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <dabs/mp/farm_messages.h>
@@ -35,6 +36,8 @@ class Directory final : public mp::VaResolver {
     uint32_t instances = 0;  // instances not stopped or failed
     uint64_t sessions = 0;   // their sessions, as last announced
   };
+  // Visits the instances only (an index beside the entries): placement asks on every ballot,
+  // and a farm holds far more clients than instances.
   AppCounts CountsOf(const std::string& app) const;
   size_t size() const;
 
@@ -44,10 +47,13 @@ class Directory final : public mp::VaResolver {
 
  private:
   static mp::DirectoryEntry ToEntry(const mp::DirectoryUpdate& u);
+  using Entry = std::unordered_map<mp::Va, mp::DirectoryUpdate>::iterator;
+  Entry Erase(Entry it);  // and its URI and instance index entries
 
   mutable std::shared_mutex mu_;
   std::unordered_map<mp::Va, mp::DirectoryUpdate> by_va_;
   std::unordered_map<std::string, mp::Va> by_uri_;
+  std::unordered_set<mp::Va> instances_;  // the VAs of kind 1 (DASP instances) in by_va_
 };
 
 // Hands out this server's VAs without ever repeating one across restarts: the counter is
