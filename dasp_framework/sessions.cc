@@ -110,8 +110,9 @@ void Instance::Impl::HandleClientErrorReport(const mp::Message& m) {
   auto report = mp::ErrorReportPayload::Decode(m.payload);
   if (!report) return node->Nak(m, mp::Errc::kMalformed, report.error().detail);
   if (report->error == 0) {
-    // An event without a number: the client's exit, for example.
-    spdlog::info("{}: client {} (VA {}): {}", config.app, m.peer.ToString(),
+    // An event without a number: the client's exit, for example. Debug: a farm sees one
+    // per viewer who tunes away (the statistics count the sessions).
+    spdlog::debug("{}: client {} (VA {}): {}", config.app, m.peer.ToString(),
                  mp::FormatVa(s->client_va), report->text);
   } else {
     spdlog::warn("{}: client {} (VA {}) reports error {}: {}", config.app, m.peer.ToString(),
