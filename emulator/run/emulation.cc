@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -118,23 +119,26 @@ class Run : public std::enable_shared_from_this<Run> {
     if (printer) printer->Update(snap);
   }
 
-  // Stops the schedule and closes every session; waits at most `drain`.
+  // Stops the schedule and closes every session; waits at most `drain`. At most
+  // kDrainWindow closes are in flight at once: set-tops do not all leave in the same
+  // millisecond, and 100,000 exit reports in one burst outrun the DASPs' replies, which
+  // then resend to sockets already gone.
   void Drain(double drain_s) {
     stopping_ = true;
     asio::post(io_, [this] { driver_.cancel(); });
-    std::vector<std::shared_ptr<Stb>> open;
+    auto q = std::make_shared<DrainQueue>();
     for (uint32_t i = 0; i < stbs_.size(); ++i) {
       std::lock_guard lock(LockOf(i));
-      if (stbs_[i]) open.push_back(std::exchange(stbs_[i], nullptr));
+      if (stbs_[i]) q->rest.push_back(std::exchange(stbs_[i], nullptr));
     }
-    auto left = std::make_shared<std::atomic<size_t>>(open.size());
-    for (auto& st : open)
-      TuneAway(st, left);
+    q->left = q->rest.size();
+    for (size_t i = 0; i < kDrainWindow; ++i)
+      DrainNext(q);
     const auto deadline = Clock::now() + Seconds(drain_s);
-    while (left->load() > 0 && Clock::now() < deadline)
+    while (q->left.load() > 0 && Clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (left->load() > 0)
-      spdlog::warn("{} sessions still closing after {} s", left->load(), drain_s);
+    if (q->left.load() > 0)
+      spdlog::warn("{} sessions still closing after {} s", q->left.load(), drain_s);
   }
 
   EmulationSummary Finish() {
@@ -195,7 +199,7 @@ class Run : public std::enable_shared_from_this<Run> {
           std::lock_guard lock(LockOf(e.stb));
           st = std::exchange(stbs_[e.stb], nullptr);
         }
-        if (st) TuneAway(st, nullptr);
+        if (st) TuneAway(st);
         return;
       }
     }
@@ -315,7 +319,7 @@ class Run : public std::enable_shared_from_this<Run> {
       leaving = st->leaving;
     }
     recorder_.SessionOpened(st->server, ChannelName(st->channel));
-    if (leaving) TuneAway(st, nullptr);
+    if (leaving) TuneAway(st);
   }
 
   void OnReopened(uint32_t i, Stb& st, const dacp::SessionInfo& info) {
@@ -385,7 +389,30 @@ class Run : public std::enable_shared_from_this<Run> {
   }
 
   // Closes the session (the viewer tuned away); `left` counts down when done.
-  void TuneAway(const std::shared_ptr<Stb>& st, std::shared_ptr<std::atomic<size_t>> left) {
+  struct DrainQueue {
+    std::mutex mu;
+    std::vector<std::shared_ptr<Stb>> rest;
+    std::atomic<size_t> left{0};
+  };
+  static constexpr size_t kDrainWindow = 512;
+
+  void DrainNext(const std::shared_ptr<DrainQueue>& q) {
+    std::shared_ptr<Stb> st;
+    {
+      std::lock_guard lock(q->mu);
+      if (q->rest.empty()) return;
+      st = std::move(q->rest.back());
+      q->rest.pop_back();
+    }
+    TuneAway(st, [wself = weak_from_this(), q] {
+      --q->left;
+      if (auto self = wself.lock()) self->DrainNext(q);
+    });
+  }
+
+  // The viewer leaves: the session closes (exit report, CLOSE_SESSION). `closed` runs once
+  // it is done, on an I/O thread (never inside this call).
+  void TuneAway(const std::shared_ptr<Stb>& st, std::function<void()> closed = {}) {
     bool open;
     std::shared_ptr<dacp::Client> client;
     {
@@ -395,15 +422,16 @@ class Run : public std::enable_shared_from_this<Run> {
       st->leaving = true;
     }
     if (!client || !open) {
-      if (left) --*left;
+      if (closed) asio::post(io_, std::move(closed));
       return;  // not yet open (it closes when it opens) or already closed by the server
     }
-    client->Close("viewer tuned away", [wself = weak_from_this(), st, left](const Status&) {
-      auto self = wself.lock();
-      if (!self) return;
-      self->recorder_.SessionClosed(st->server);
-      if (left) --*left;
-    });
+    client->Close("viewer tuned away",
+                  [wself = weak_from_this(), st, closed = std::move(closed)](const Status&) {
+                    auto self = wself.lock();
+                    if (!self) return;
+                    self->recorder_.SessionClosed(st->server);
+                    if (closed) closed();
+                  });
   }
 
   void Forget(uint32_t i, const std::shared_ptr<Stb>& st) {
