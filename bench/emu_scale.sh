@@ -5,7 +5,7 @@
 #   bench/emu_scale.sh [BUILD_DIR] [STBS]        (default build, 100000)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
+build=$(cd "${1:-$root/build}" && pwd)
 stbs=${2:-100000}
 bin=$build/bin
 dir=$(mktemp -d /tmp/emu-scale.XXXX)
@@ -20,7 +20,7 @@ apps:
 YAML
 "$bin/dabs-farm" up --farm "$dir/farm.yaml" --servers 3 --state-dir "$dir/farm" --daemons dabs-lbd >"$dir/farm.out" 2>&1 &
 farm=$!
-trap 'kill -INT $farm 2>/dev/null; wait $farm 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill -INT $farm 2>/dev/null; wait $farm 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$dir"' EXIT
 for _ in $(seq 300); do grep -q '^farm ready' "$dir/farm.out" && break; sleep 0.1; done
 "$bin/dabs-emu" run "$root/bench/scenarios/scale-100k.yaml" --stbs "$stbs" --farm "$dir/farm.yaml" \
   --farm-state "$dir/farm" --report "$dir/report" --quiet --drain 30 >&2
