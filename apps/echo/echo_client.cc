@@ -1,13 +1,13 @@
 #include "echo_client.h"
 
 #include <dabs/mp/clock.h>
+#include <dabs/mp/system_messages.h>
 
 namespace dabs::echo {
 
 void EchoClientApp::Act(uint64_t random, std::function<void(dacp::ActOutcome)> done) {
   mp::SeededRandom rng(random);
-  // One action in eight sends a multi-buffer payload.
-  const size_t size = rng.Below(8) == 0 ? kMaxSmallPayload + 200 +
+  const size_t size = broadband_ && rng.Below(8) == 0 ? kMaxSmallPayload + 200 +
                                               rng.Below(kMaxLargePayload - kMaxSmallPayload - 200)
                                         : 1 + rng.Below(kMaxSmallPayload);
   auto payload = std::make_shared<std::vector<uint8_t>>(size);
@@ -22,8 +22,8 @@ void EchoClientApp::Act(uint64_t random, std::function<void(dacp::ActOutcome)> d
 Status RegisterClient() {
   dacp::ClientAppFactory f;
   f.app = kAppName;
-  f.make = [](const dacp::SetTopProfile&, std::shared_ptr<dacp::Client> client) {
-    return std::make_unique<EchoClientApp>(std::move(client));
+  f.make = [](const dacp::SetTopProfile& profile, std::shared_ptr<dacp::Client> client) {
+    return std::make_unique<EchoClientApp>(std::move(client), profile.Has(mp::caps::kDocsis));
   };
   return dacp::RegisterClientApp(kAppName, std::move(f));
 }

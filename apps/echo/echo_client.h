@@ -15,13 +15,18 @@ inline constexpr uint16_t kEcho = 0x0100;
 inline constexpr size_t kMaxSmallPayload = 400;     // fits one datagram
 inline constexpr size_t kMaxLargePayload = 20'000;  // about 40 datagrams
 
+// One action in eight sends a multi-buffer payload, on set-tops with a DOCSIS return only:
+// 20 KB is 40 datagrams, which a 256 kbps OOB return shared by hundreds of set-tops (or a
+// 33.6 kbps modem) cannot carry as an everyday click. Narrow-band set-tops send one datagram.
 class EchoClientApp final : public dacp::ClientApp {
  public:
-  explicit EchoClientApp(std::shared_ptr<dacp::Client> client) : client_(std::move(client)) {}
+  EchoClientApp(std::shared_ptr<dacp::Client> client, bool broadband)
+      : client_(std::move(client)), broadband_(broadband) {}
   void Act(uint64_t random, std::function<void(dacp::ActOutcome)> done) override;
 
  private:
   std::shared_ptr<dacp::Client> client_;
+  bool broadband_;
 };
 
 // Registers "echo" in dacp::DefaultClientApps(). Idempotent.

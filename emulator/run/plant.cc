@@ -157,10 +157,10 @@ std::shared_ptr<mp::LinkShaper> Plant::Shaper(uint32_t stb, ChannelKind kind, bo
 }
 
 std::shared_ptr<dacp::GatewayPool> Plant::NewPool(
-    const std::string& address, std::function<std::shared_ptr<mp::LinkShaper>()> shaper) {
+    ChannelKind kind, const std::string& address, std::function<std::shared_ptr<mp::LinkShaper>()> shaper) {
   dacp::GatewayPoolConfig c;
   c.clients_per_socket = addressing_.clients_per_socket;
-  c.node_for = [this, address, shaper = std::move(shaper)](size_t) {
+  c.node_for = [this, kind, address, shaper = std::move(shaper)](size_t) {
     mp::NodeConfig n;
     n.udp = mp::Endpoint::Parse(address + ":0").value();
     n.multicast_interface = addressing_.multicast_interface;
@@ -170,9 +170,11 @@ std::shared_ptr<dacp::GatewayPool> Plant::NewPool(
     n.shaper = shaper();
     // A gateway socket is one MP peer for hundreds of set-tops, so a dead DASP's timeouts
     // back the shared per-peer timer off hundreds of times over (RFC 6298 5.5, once per
-    // flight): capped at 10 s, the set-tops would take a minute to notice. 2 s is still far
-    // above any channel's round trip (the modem's connect excepted, which ACKs end).
-    n.engine.rto.ceiling = std::chrono::seconds(2);
+    // flight): capped at 10 s, the set-tops would take a minute to notice. On DOCSIS 2 s is
+    // still far above the round trip (D52). Not on the OOB return, whose contention delays
+    // reach seconds: there a 2 s cap resends into the collisions and the channel collapses
+    // (the demo's 4 OOB nodes carried 92 datagrams per request), so it keeps the default.
+    if (kind == ChannelKind::kDocsis) n.engine.rto.ceiling = std::chrono::seconds(2);
     return n;
   };
   return std::make_shared<dacp::GatewayPool>(io_, std::move(c));
@@ -192,7 +194,7 @@ Result<std::shared_ptr<dacp::GatewayPool>> Plant::PoolFor(uint32_t stb, ChannelK
     const std::string address = own_address ? PerStbAddress(stb) : addressing_.bind_address;
     // Each socket gets its own shaper (shapers follow one node's strand); the medium behind
     // them is shared.
-    pool = NewPool(address, [this, stb, kind, gateway] { return Shaper(stb, kind, gateway); });
+    pool = NewPool(kind, address, [this, stb, kind, gateway] { return Shaper(stb, kind, gateway); });
   }
   return pool;
 }
