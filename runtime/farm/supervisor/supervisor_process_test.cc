@@ -84,6 +84,16 @@ std::string CommandLine(pid_t pid) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// The child's command line once it has exec'd: right after fork, /proc shows the parent's.
+bool CommandLineComesToHold(pid_t pid, const std::string& text) {
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (CommandLine(pid).find(text) == std::string::npos) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
 bool Running(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -203,7 +213,7 @@ TEST_F(SupervisedEcho, TwoInstancesRunInOneProcessWhosePidTheRecordsShow) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->pid, info->pid);
     EXPECT_EQ(r->process, info->id);
-    EXPECT_NE(CommandLine(info->pid).find(r->control), std::string::npos);
+    EXPECT_TRUE(CommandLineComesToHold(info->pid, r->control)) << CommandLine(info->pid);
   }
   // Both instances came up in that process and found dabs-lbd's socket.
   ExpectStarted(*info);
