@@ -116,12 +116,15 @@ TEST_F(EmuTest, TwoHundredMixedSetTopsOpenOverTheirChannelsAndEveryAnswerIsRight
   // Sessions were spread over the three servers.
   for (const char* s : {"s1", "s2", "s3"})
     EXPECT_GT(r["sessions_by_server"].value(s, 0), 0) << s;
-  // Latency by channel is ordered as the models say: DOCSIS (request-grant, ~10 ms) under
-  // the shared OOB return (256 kbps, contention) under a dial-up modem.
+  // Latency by channel is ordered as the models say. A lone datagram crosses an idle OOB
+  // return (256 kbps) about as fast as DOCSIS's request-grant (~10 ms), so the medians are
+  // close; the OOB's contention shows in its tail. A dial-up modem (33.6 kbps) is slowest.
   const auto& l = r["latency_ms"];
   const double docsis = l["docsis"]["p50"], oob = l["oob"]["p50"], modem = l["modem"]["p50"];
-  EXPECT_LT(docsis, oob);
-  EXPECT_LT(oob, modem);
+  const double docsis_p90 = l["docsis"]["p90"], oob_p90 = l["oob"]["p90"];
+  EXPECT_LT(docsis_p90 * 1.5, oob_p90);
+  EXPECT_LT(docsis * 3, modem);
+  EXPECT_LT(oob * 3, modem);
   EXPECT_GT(docsis, 5.0);  // the plant is really there: loopback alone is tens of microseconds
   EXPECT_TRUE(fs::exists(dir_ / "report" / "timeline.csv"));
   EXPECT_TRUE(fs::exists(dir_ / "report" / "latency_cdf.svg"));
