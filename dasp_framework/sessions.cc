@@ -113,7 +113,7 @@ void Instance::Impl::HandleClientErrorReport(const mp::Message& m) {
     // An event without a number: the client's exit, for example. Debug: a farm sees one
     // per viewer who tunes away (the statistics count the sessions).
     spdlog::debug("{}: client {} (VA {}): {}", config.app, m.peer.ToString(),
-                 mp::FormatVa(s->client_va), report->text);
+                  mp::FormatVa(s->client_va), report->text);
   } else {
     spdlog::warn("{}: client {} (VA {}) reports error {}: {}", config.app, m.peer.ToString(),
                  mp::FormatVa(s->client_va), report->error, report->text);

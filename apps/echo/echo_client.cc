@@ -7,9 +7,10 @@ namespace dabs::echo {
 
 void EchoClientApp::Act(uint64_t random, std::function<void(dacp::ActOutcome)> done) {
   mp::SeededRandom rng(random);
-  const size_t size = broadband_ && rng.Below(8) == 0 ? kMaxSmallPayload + 200 +
-                                              rng.Below(kMaxLargePayload - kMaxSmallPayload - 200)
-                                        : 1 + rng.Below(kMaxSmallPayload);
+  const size_t size =
+      broadband_ && rng.Below(8) == 0
+          ? kMaxSmallPayload + 200 + rng.Below(kMaxLargePayload - kMaxSmallPayload - 200)
+          : 1 + rng.Below(kMaxSmallPayload);
   auto payload = std::make_shared<std::vector<uint8_t>>(size);
   for (auto& byte : *payload)
     byte = static_cast<uint8_t>(rng.Next());

@@ -157,7 +157,8 @@ std::shared_ptr<mp::LinkShaper> Plant::Shaper(uint32_t stb, ChannelKind kind, bo
 }
 
 std::shared_ptr<dacp::GatewayPool> Plant::NewPool(
-    ChannelKind kind, const std::string& address, std::function<std::shared_ptr<mp::LinkShaper>()> shaper) {
+    ChannelKind kind, const std::string& address,
+    std::function<std::shared_ptr<mp::LinkShaper>()> shaper) {
   dacp::GatewayPoolConfig c;
   c.clients_per_socket = addressing_.clients_per_socket;
   c.node_for = [this, kind, address, shaper = std::move(shaper)](size_t) {
@@ -194,7 +195,8 @@ Result<std::shared_ptr<dacp::GatewayPool>> Plant::PoolFor(uint32_t stb, ChannelK
     const std::string address = own_address ? PerStbAddress(stb) : addressing_.bind_address;
     // Each socket gets its own shaper (shapers follow one node's strand); the medium behind
     // them is shared.
-    pool = NewPool(kind, address, [this, stb, kind, gateway] { return Shaper(stb, kind, gateway); });
+    pool =
+        NewPool(kind, address, [this, stb, kind, gateway] { return Shaper(stb, kind, gateway); });
   }
   return pool;
 }

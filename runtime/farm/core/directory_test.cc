@@ -84,7 +84,7 @@ TEST(Directory, CountsFollowEveryWayAnInstanceLeavesAndIgnoreClients) {
   d.Apply(removed);  // removed
   auto moved = Instance(mp::MakeVa(2, 3), "s2", "echo", 4);
   moved.uri = Instance(mp::MakeVa(2, 2), "s2", "echo", 1).uri;
-  d.Apply(moved);  // 2.2's URI now names 2.3: 2.2 goes
+  d.Apply(moved);      // 2.2's URI now names 2.3: 2.2 goes
   d.DropServer("s3");  // 3.1 goes with its server (and the clients)
   const auto c = d.CountsOf("echo");
   EXPECT_EQ(c.instances, 2u);
