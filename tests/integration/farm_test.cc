@@ -453,6 +453,45 @@ TEST_F(FarmTest, AKilledLbdComesBackWithItsStateAndAdoptsItsRunningDasps) {
   }
 }
 
+TEST_F(FarmTest, AnLbdFrozenPastItsLeaseHasItsSessionsInEveryDirectoryAgainWhenItThaws) {
+  // The overload case: a dabs-lbd too busy to send HELLOs loses its lease, the others drop its
+  // directory entries, and when it is heard again its sessions must come back everywhere.
+  StartFarm(/*netns=*/false);
+  auto client = Client();
+  constexpr int kSessions = 60;
+  for (int i = 0; i < kSessions; ++i) {
+    auto o = OpenViaGroup(*client, Group(), "echo", "stb-" + std::to_string(i));
+    ASSERT_TRUE(o.ok()) << o.error().Message();
+  }
+  auto of = [&](const std::string& where, const std::string& server) {
+    int n = 0;
+    for (const auto& r : Sessions(where))
+      n += r.server == server;
+    return n;
+  };
+  ASSERT_TRUE(WaitUntil(2s, [&] { return static_cast<int>(Sessions("s1").size()) == kSessions; }));
+  const int on_s2 = of("s1", "s2");
+  ASSERT_GT(on_s2, 0);
+
+  const pid_t lbd = process_->DaemonPid("s2", "dabs-lbd");
+  ASSERT_GT(lbd, 0);
+  ASSERT_EQ(::kill(lbd, SIGSTOP), 0);
+  struct Thaw {  // never leave it stopped, whatever fails below
+    pid_t pid;
+    ~Thaw() { ::kill(pid, SIGCONT); }
+  } thaw{lbd};
+  ASSERT_TRUE(WaitUntil(std::chrono::milliseconds(farm_.lease_ms * 4), [&] {
+    return of("s1", "s2") == 0 && of("s3", "s2") == 0;
+  })) << "s2's entries should go when its lease lapses";
+  ASSERT_EQ(::kill(lbd, SIGCONT), 0);
+  EXPECT_TRUE(WaitUntil(5s, [&] { return of("s1", "s2") == on_s2 && of("s3", "s2") == on_s2; }))
+      << "s1 knows " << of("s1", "s2") << " and s3 " << of("s3", "s2") << " of s2's " << on_s2
+      << " sessions";
+  // And the others' sessions are still (or again) in s2's own directory.
+  EXPECT_TRUE(WaitUntil(5s, [&] { return static_cast<int>(Sessions("s2").size()) == kSessions; }))
+      << Sessions("s2").size();
+}
+
 TEST_F(FarmTest, ClientsOfAServerThatDiesReopenAndArePlacedOnLiveServers) {
   StartFarm(/*netns=*/true);
   auto client = Client(/*max_transmissions=*/3);

@@ -11,6 +11,12 @@ namespace dabs::farm {
 
 namespace {
 
+// A rejoin re-announces every session of this server: tens of thousands of VA_UPDATEs. They
+// go kReannounceBatch at a time, kReannounceEvery apart (50,000/s), so the group, the peers
+// and this daemon's own loop (HELLOs, ballots) are never swamped by one burst.
+constexpr size_t kReannounceBatch = 500;
+constexpr auto kReannounceEvery = std::chrono::milliseconds(10);
+
 store::DirectoryRecord ToRecord(const mp::DirectoryUpdate& u) {
   store::DirectoryRecord r;
   r.va = u.va;
@@ -113,8 +119,31 @@ void Lbd::Impl::AnnounceClient(const LocalSession& s, bool removed) {
 void Lbd::Impl::AnnounceEverything() {
   for (auto& [va, i] : instances)
     AnnounceInstance(i);
+  const bool pacing = !reannounce.empty();  // a batch is already due: it takes the new list
+  reannounce.clear();
+  reannounce.reserve(sessions.size());
   for (const auto& [va, s] : sessions)
-    AnnounceClient(s, false);
+    reannounce.push_back(va);
+  if (!pacing) ReannounceSome();
+}
+
+void Lbd::Impl::ReannounceSome() {
+  for (size_t sent = 0; sent < kReannounceBatch && !reannounce.empty();) {
+    auto s = sessions.find(reannounce.back());
+    reannounce.pop_back();
+    if (s == sessions.end()) continue;  // closed since: its removal went out already
+    AnnounceClient(s->second, false);
+    ++sent;
+  }
+  if (reannounce.empty() || leaving) {
+    reannounce.clear();
+    return;
+  }
+  if (!reannounce_timer) reannounce_timer.emplace(io);
+  reannounce_timer->expires_after(kReannounceEvery);
+  reannounce_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->ReannounceSome();
+  });
 }
 
 void Lbd::Impl::ClearForeignDirectoryRecords() {

@@ -199,6 +199,7 @@ void Lbd::Impl::Stop(std::function<void()> done) {
       if (self->heartbeat_timer) self->heartbeat_timer->cancel();
       if (self->ballot_timer) self->ballot_timer->cancel();
       if (self->config_timer) self->config_timer->cancel();
+      if (self->reannounce_timer) self->reannounce_timer->cancel();
       self->supervisor.reset();
       self->launcher.reset();
       self->node->Flush();

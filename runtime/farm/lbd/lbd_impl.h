@@ -155,7 +155,8 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   void OnVaQuery(const mp::Message& m);
   void ApplyToDirectory(const mp::DirectoryUpdate& u);
   void AnnounceClient(const LocalSession& s, bool removed);
-  void AnnounceEverything();
+  void AnnounceEverything();  // instances at once, sessions paced (ReannounceSome)
+  void ReannounceSome();
   void ClearForeignDirectoryRecords();
   Result<mp::Va> NextVa();
 
@@ -185,6 +186,8 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   std::unique_ptr<AsioTaskScheduler> scheduler;
   std::unique_ptr<Supervisor> supervisor;
   std::optional<boost::asio::steady_timer> heartbeat_timer, ballot_timer, config_timer;
+  std::optional<boost::asio::steady_timer> reannounce_timer;
+  std::vector<mp::Va> reannounce;  // client VAs AnnounceEverything has still to send
   std::optional<mp::TimePoint> ballot_timer_at;
 
   std::map<mp::Va, LocalInstance> instances;
@@ -202,6 +205,7 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   bool below_minimums = false, latency_high = false;
   bool leaving = false;
   mp::TimePoint last_extra_hello{};
+  std::optional<mp::TimePoint> last_heartbeat;  // when Heartbeat last ran
   // Until then we do not vote: the other servers' HELLOs (sent as soon as they hear ours) must
   // be in, or we would decide as if alone.
   mp::TimePoint voting_from{};

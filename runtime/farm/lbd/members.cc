@@ -28,6 +28,18 @@ void Lbd::Impl::Heartbeat() {
   ++counters.hellos_sent;
   hello_sessions[options.server] = hello.sessions;
   won_since_hello[options.server] = 0;
+  // Silent past our own lease (stopped, or too busy to send HELLOs): the other servers have
+  // dropped our directory entries, and nothing else would tell us. Announce them again.
+  const auto now = clock.Now();
+  if (last_heartbeat && now - *last_heartbeat > config.lease) {
+    spdlog::warn(
+        "no HELLO went out for {} ms, past the {} ms lease: announcing this server's "
+        "{} instances and {} sessions again",
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_heartbeat).count(),
+        config.lease.count(), instances.size(), sessions.size());
+    AnnounceEverything();
+  }
+  last_heartbeat = now;
   for (const auto& change : members->Expire())
     OnMemberChange(change);
   FollowProcesses();
