@@ -388,7 +388,7 @@ class Run : public std::enable_shared_from_this<Run> {
     });
   }
 
-  // Closes the session (the viewer tuned away); `left` counts down when done.
+  // The sessions Drain has still to close, and how many are not closed yet.
   struct DrainQueue {
     std::mutex mu;
     std::vector<std::shared_ptr<Stb>> rest;
