@@ -192,10 +192,14 @@ TEST_F(ThreeServers, AConfigurationNamingWhatThisServerLacksIsKeptWithAWarning) 
     r.values["apps[application-0].dasp"] = "/nonexistent/elsewhere-only-dasp";
   });
   ASSERT_TRUE(farm_.WaitForVersion({"s2", "s3"}, v, kConverge)) << Logs();
-  EXPECT_NE(procs_["s2"]->Log().find("though this server lacks what it names: "
-                                     "apps[application-0].dasp: no executable"),
-            std::string::npos)
-      << procs_["s2"]->Log();
+  // The version is stored before the warning is written: give the log a moment.
+  const std::string warning =
+      "though this server lacks what it names: apps[application-0].dasp: no executable";
+  const auto until = std::chrono::steady_clock::now() + kConverge;
+  while (procs_["s2"]->Log().find(warning) == std::string::npos &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(Millis(5));
+  EXPECT_NE(procs_["s2"]->Log().find(warning), std::string::npos) << procs_["s2"]->Log();
 }
 
 TEST_F(ThreeServers, PingOnTheLocalSocketReportsTheStatus) {
