@@ -62,6 +62,24 @@ void Lbd::Wait() {
 }
 
 Status Lbd::Impl::Open() {
+  for (auto step : {&Impl::OpenStore, &Impl::AdoptConfiguration, &Impl::ResolveIdentity,
+                    &Impl::OpenVaSource, &Impl::CreateNode}) {
+    if (Status s = (this->*step)(); !s) return s;
+  }
+  Member self{options.server, index,       *node->udp_endpoint(), std::nullopt,
+              std::nullopt,   incarnation, config.lease};
+  members = std::make_unique<Membership>(self, config.heartbeat, clock);
+  BallotBoxConfig bc;
+  bc.window = config.ballot_window;
+  box = std::make_unique<BallotBox>(bc, clock);
+  StartSupervisor();
+  spdlog::info("server {} (index {}) on {}, group {}, policy {}, state in {}", options.server,
+               index, node->udp_endpoint()->ToString(), config.group.ToString(), PolicyName(policy),
+               layout.dir.string());
+  return Status::Ok();
+}
+
+Status Lbd::Impl::OpenStore() {
   // Local sockets live in the state directory, and their paths must fit a sockaddr_un.
   if (layout.dasp_socket(0xFFFFFFFF).string().size() >= sizeof(sockaddr_un{}.sun_path)) {
     return Failed("the state directory's path is too long for local sockets (" +
@@ -75,7 +93,10 @@ Status Lbd::Impl::Open() {
   auto opened = store::Store::Open(layout.store());
   if (!opened) return opened.error();
   store = std::move(*opened);
+  return Status::Ok();
+}
 
+Status Lbd::Impl::AdoptConfiguration() {
   std::vector<config::Problem> problems;
   auto adopted = config::AdoptFarmFile(*store, options.farm_file, options.server, &problems);
   if (!adopted) {
@@ -89,8 +110,11 @@ Status Lbd::Impl::Open() {
   if (!built) return built.error();
   config = std::move(*built);
   if (auto p = ParsePolicy(config.policy)) policy = *p;
+  return Status::Ok();
+}
 
-  // Who we are: the pinned entry, or s<K> -> index K (config.md: unpinned servers are s1..sN).
+// Who we are: the pinned entry, or s<K> -> index K (config.md: unpinned servers are s1..sN).
+Status Lbd::Impl::ResolveIdentity() {
   const config::ServerEntry* pinned = config.Server(options.server);
   if (pinned && pinned->index) {
     index = pinned->index;
@@ -111,7 +135,10 @@ Status Lbd::Impl::Open() {
   if (address == "0.0.0.0") address = "127.0.0.1";
   std::random_device rd;
   incarnation = (static_cast<uint64_t>(NowMs()) << 16) ^ (static_cast<uint64_t>(rd()) & 0xFFFF);
+  return Status::Ok();
+}
 
+Status Lbd::Impl::OpenVaSource() {
   writer = std::make_unique<StoreWriter>(*store);
   // VA counters, never repeated across restarts.
   uint32_t stored_limit = 0;
@@ -130,8 +157,13 @@ Status Lbd::Impl::Open() {
         .ok();
   });
   ClearForeignDirectoryRecords();
+  return Status::Ok();
+}
 
-  // The node: our UDP endpoint (pinned port or any), the load-balancing group, our local socket.
+// The node: our UDP endpoint (pinned port or any), the load-balancing group, our local socket.
+Status Lbd::Impl::CreateNode() {
+  const config::ServerEntry* pinned = config.Server(options.server);
+  std::error_code ec;
   mp::NodeConfig nc;
   nc.engine.max_transmissions = config.max_transmissions;
   nc.engine.rto.initial = config.initial_rto;
@@ -154,17 +186,6 @@ Status Lbd::Impl::Open() {
   auto created = mp::Node::Create(io, nc, cb);
   if (!created) return created.error();
   node = std::move(*created);
-
-  Member self{options.server, index,       *node->udp_endpoint(), std::nullopt,
-              std::nullopt,   incarnation, config.lease};
-  members = std::make_unique<Membership>(self, config.heartbeat, clock);
-  BallotBoxConfig bc;
-  bc.window = config.ballot_window;
-  box = std::make_unique<BallotBox>(bc, clock);
-  StartSupervisor();
-  spdlog::info("server {} (index {}) on {}, group {}, policy {}, state in {}", options.server,
-               index, node->udp_endpoint()->ToString(), config.group.ToString(), PolicyName(policy),
-               layout.dir.string());
   return Status::Ok();
 }
 

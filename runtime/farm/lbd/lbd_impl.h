@@ -100,7 +100,12 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   explicit Impl(LbdOptions o) : options(std::move(o)), layout{options.state_dir} {}
 
   // lbd.cc
-  Status Open();
+  Status Open();  // the steps below, then membership, ballots and the supervisor
+  Status OpenStore();
+  Status AdoptConfiguration();
+  Status ResolveIdentity();  // index, address, incarnation
+  Status OpenVaSource();
+  Status CreateNode();
   void Begin();
   void Stop(std::function<void()> done);
   void OnMessage(mp::Message&& m);
