@@ -1,12 +1,11 @@
 // Instance set-up, lifecycle, the runtime API, reports to dabs-lbd, housekeeping and
 // statistics. Opening, messages and closing are in sessions.cc.
-#include <unistd.h>
+#include <fstream>
+#include <thread>
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
-
-#include <fstream>
-#include <thread>
+#include <unistd.h>
 
 #include "instance_impl.h"
 
@@ -14,8 +13,8 @@ namespace dabs::dasp {
 
 namespace {
 constexpr auto kTick = std::chrono::seconds(1);
-constexpr auto kBacklogClears = std::chrono::seconds(2);   // no backlog report this long: ready
-constexpr auto kLockReportEvery = std::chrono::seconds(1); // per resource type
+constexpr auto kBacklogClears = std::chrono::seconds(2);    // no backlog report this long: ready
+constexpr auto kLockReportEvery = std::chrono::seconds(1);  // per resource type
 constexpr auto kStartedCap = std::chrono::seconds(8);
 // Standalone: client VAs take counters from here up, below are the instances' own.
 constexpr uint32_t kFirstClientCounter = 1024;
@@ -27,11 +26,17 @@ uint64_t ResidentKb() {
   return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) / 1024;
 }
 
-int DefaultWorkers() { return std::max(2u, std::thread::hardware_concurrency()); }
+int DefaultWorkers() {
+  return std::max(2u, std::thread::hardware_concurrency());
+}
 }  // namespace
 
-Instance::Impl::Impl(boost::asio::io_context& io_context, InstanceConfig cfg, std::unique_ptr<Server> srv)
-    : io(io_context), config(std::move(cfg)), server(std::move(srv)), housekeeping(io_context),
+Instance::Impl::Impl(boost::asio::io_context& io_context, InstanceConfig cfg,
+                     std::unique_ptr<Server> srv)
+    : io(io_context),
+      config(std::move(cfg)),
+      server(std::move(srv)),
+      housekeeping(io_context),
       client_vas(config.server_index, kFirstClientCounter) {}
 
 Status Instance::Impl::Open(Instance* instance) {
@@ -40,8 +45,9 @@ Status Instance::Impl::Open(Instance* instance) {
     // Local datagrams need a bound sender: a control socket beside dabs-lbd's.
     const std::string& lbd = config.lbd->path();
     const auto slash = lbd.rfind('/');
-    config.control = (slash == std::string::npos ? std::string(".") : lbd.substr(0, slash)) + "/dasp-" +
-                     mp::FormatVa(config.va).substr(2) + "-" + std::to_string(::getpid()) + ".sock";
+    config.control = (slash == std::string::npos ? std::string(".") : lbd.substr(0, slash)) +
+                     "/dasp-" + mp::FormatVa(config.va).substr(2) + "-" +
+                     std::to_string(::getpid()) + ".sock";
   }
   mp::NodeConfig nc;
   nc.engine = config.engine;
@@ -97,14 +103,19 @@ void Instance::Impl::SendToLbd(uint16_t command, std::vector<uint8_t> payload) {
   if (!config.lbd || !node) return;
   mp::SendOptions one_way;
   one_way.expect_reply = false;
-  node->Send(*config.lbd, 0, command, mp::kVaNone, std::move(payload), one_way, [](mp::SendResult&&) {});
+  node->Send(*config.lbd, 0, command, mp::kVaNone, std::move(payload), one_way,
+             [](mp::SendResult&&) {});
 }
 
 // STARTED is resent with growing timeouts until dabs-lbd answers (spec 7).
 void Instance::Impl::SendStarted(mp::Duration timeout) {
   if (!config.lbd || stopped) return;
-  mp::Started s{config.va, *node->udp_endpoint(), config.control, config.app,
-                static_cast<uint32_t>(::getpid()), static_cast<uint32_t>(config.max_sessions)};
+  mp::Started s{config.va,
+                *node->udp_endpoint(),
+                config.control,
+                config.app,
+                static_cast<uint32_t>(::getpid()),
+                static_cast<uint32_t>(config.max_sessions)};
   mp::SendOptions o;
   o.reply_timeout = timeout;
   node->Send(*config.lbd, 0, mp::wire::kStarted, mp::kVaNone, s.Encode(), o,
@@ -115,8 +126,8 @@ void Instance::Impl::SendStarted(mp::Duration timeout) {
              });
 }
 
-void Instance::Impl::ReportState(mp::wire::DaspState s, mp::StateReason reason, std::string resource_type,
-                                 std::string detail) {
+void Instance::Impl::ReportState(mp::wire::DaspState s, mp::StateReason reason,
+                                 std::string resource_type, std::string detail) {
   state.store(s);
   mp::StateChange change;
   change.state = s;
@@ -125,9 +136,10 @@ void Instance::Impl::ReportState(mp::wire::DaspState s, mp::StateReason reason, 
   change.resource_type = std::move(resource_type);
   change.detail = std::move(detail);
   change.sessions = static_cast<uint32_t>(SessionCount());
-  spdlog::info("{} {}: {}{}{}", config.app, mp::FormatVa(config.va), mp::DaspStateName(s),
-               reason == mp::StateReason::kNone ? "" : std::string(" (") + mp::StateReasonName(reason) + ")",
-               change.detail.empty() ? "" : ": " + change.detail);
+  spdlog::info(
+      "{} {}: {}{}{}", config.app, mp::FormatVa(config.va), mp::DaspStateName(s),
+      reason == mp::StateReason::kNone ? "" : std::string(" (") + mp::StateReasonName(reason) + ")",
+      change.detail.empty() ? "" : ": " + change.detail);
   SendToLbd(mp::wire::kStateChange, change.Encode());
 }
 
@@ -172,7 +184,8 @@ void Instance::Impl::Housekeeping() {
   const double seconds = std::chrono::duration<double>(now - last_tick).count();
   last_tick = now;
   const uint64_t total = messages_total.load();
-  if (seconds > 0) messages_per_second = static_cast<uint64_t>((total - messages_at_last_tick) / seconds);
+  if (seconds > 0)
+    messages_per_second = static_cast<uint64_t>((total - messages_at_last_tick) / seconds);
   messages_at_last_tick = total;
 
   const auto lat = latency_ms.Take(/*reset=*/true);
@@ -221,8 +234,10 @@ mp::Statistics Instance::Impl::Snapshot() {
   std::vector<std::function<void(mp::Statistics&)>> callbacks;
   {
     std::lock_guard lock(callbacks_mu);
-    for (const auto& l : locks) lock_timeouts += l->timeouts();
-    for (const auto& w : write_timers) write_timeouts += w->timeouts();
+    for (const auto& l : locks)
+      lock_timeouts += l->timeouts();
+    for (const auto& w : write_timers)
+      write_timeouts += w->timeouts();
     callbacks = on_statistics;
   }
   s.values[kSessions] = SessionCount();
@@ -241,7 +256,8 @@ mp::Statistics Instance::Impl::Snapshot() {
   s.values[kVa] = config.va;
   s.values[kProcessingP99Us] = processing_p99;
   s.values[kErrors] = errors;
-  for (const auto& cb : callbacks) cb(s);
+  for (const auto& cb : callbacks)
+    cb(s);
   return s;
 }
 
@@ -275,7 +291,8 @@ void Instance::Impl::FinishShutdown(ShutdownMode mode) {
     std::lock_guard lock(callbacks_mu);
     callbacks = on_shutdown;
   }
-  for (const auto& cb : callbacks) cb(mode);
+  for (const auto& cb : callbacks)
+    cb(mode);
   // SHUTDOWN to every client (spec 7); a clean shutdown waits (bounded) for their ACKs.
   auto sessions_now = AllSessions();
   auto acked = std::make_shared<std::atomic<size_t>>(0);
@@ -284,15 +301,16 @@ void Instance::Impl::FinishShutdown(ShutdownMode mode) {
   one_way.max_transmissions = clean ? config.engine.max_transmissions : 1;
   for (const auto& s : sessions_now) {
     node->Send(s->client, s->id, mp::wire::kShutdown, s->client_va,
-               mp::EncodeU8(clean ? mp::wire::kShutdownClean : mp::wire::kShutdownEmergency), one_way,
-               [acked](mp::SendResult&&) { ++*acked; });
+               mp::EncodeU8(clean ? mp::wire::kShutdownClean : mp::wire::kShutdownEmergency),
+               one_way, [acked](mp::SendResult&&) { ++*acked; });
   }
   if (clean) {
     while (*acked < sessions_now.size() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     // Pending transactions finish: queued messages run, replies get their ACKs.
-    dispatcher->Drain(std::max<mp::Duration>(deadline - std::chrono::steady_clock::now(), mp::Duration(0)));
+    dispatcher->Drain(
+        std::max<mp::Duration>(deadline - std::chrono::steady_clock::now(), mp::Duration(0)));
     // Requests still owed a reply (a Responder not yet used) are answered, then those
     // replies are ACKed.
     while (unanswered.load() > 0 && std::chrono::steady_clock::now() < deadline) {
@@ -302,14 +320,17 @@ void Instance::Impl::FinishShutdown(ShutdownMode mode) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     for (const auto& s : sessions_now) {
-      dispatcher->Post(s->mailbox, [self = shared_from_this(), s] { self->CloseSession(s, false); }, false);
+      dispatcher->Post(
+          s->mailbox, [self = shared_from_this(), s] { self->CloseSession(s, false); }, false);
     }
     dispatcher->Drain(std::chrono::seconds(1));
-    ReportState(mp::wire::DaspState::kStopped, mp::StateReason::kShutdown, {}, "clean shutdown done");
+    ReportState(mp::wire::DaspState::kStopped, mp::StateReason::kShutdown, {},
+                "clean shutdown done");
   }
   stopped = true;
   SendToLbd(mp::wire::kErrorReport,
-            mp::ErrorReportPayload{0, clean ? "exit: clean shutdown" : "exit: emergency shutdown"}.Encode());
+            mp::ErrorReportPayload{0, clean ? "exit: clean shutdown" : "exit: emergency shutdown"}
+                .Encode());
   node->Flush();
   dispatcher->Stop();
   housekeeping.cancel();
@@ -322,7 +343,8 @@ ReplyTarget::~ReplyTarget() {
 
 // ---------------------------------------------------------------------------- Instance
 
-Result<std::unique_ptr<Instance>> Instance::Create(boost::asio::io_context& io, InstanceConfig config,
+Result<std::unique_ptr<Instance>> Instance::Create(boost::asio::io_context& io,
+                                                   InstanceConfig config,
                                                    std::unique_ptr<Server> server) {
   auto impl = std::make_shared<Impl>(io, std::move(config), std::move(server));
   std::unique_ptr<Instance> instance(new Instance(impl));
@@ -347,15 +369,27 @@ Instance::~Instance() {
   impl_->facade = nullptr;
 }
 
-void Instance::Start() { impl_->Start(); }
-void Instance::OnStopped(std::function<void()> done) { impl_->on_stopped = std::move(done); }
+void Instance::Start() {
+  impl_->Start();
+}
+void Instance::OnStopped(std::function<void()> done) {
+  impl_->on_stopped = std::move(done);
+}
 void Instance::Shutdown(ShutdownMode mode, std::function<void()> done) {
   impl_->Shutdown(mode, std::move(done));
 }
-mp::Endpoint Instance::udp_endpoint() const { return *impl_->node->udp_endpoint(); }
-size_t Instance::session_count() const { return impl_->SessionCount(); }
-mp::wire::DaspState Instance::state() const { return impl_->state.load(); }
-const InstanceConfig& Instance::config() const { return impl_->config; }
+mp::Endpoint Instance::udp_endpoint() const {
+  return *impl_->node->udp_endpoint();
+}
+size_t Instance::session_count() const {
+  return impl_->SessionCount();
+}
+mp::wire::DaspState Instance::state() const {
+  return impl_->state.load();
+}
+const InstanceConfig& Instance::config() const {
+  return impl_->config;
+}
 
 void Instance::OnStatisticsRequest(std::function<void(mp::Statistics&)> callback) {
   std::lock_guard lock(impl_->callbacks_mu);
@@ -373,10 +407,12 @@ void Instance::OnAddClient(std::function<void(const mp::AddClient&)> callback) {
   std::lock_guard lock(impl_->callbacks_mu);
   impl_->on_add_client.push_back(std::move(callback));
 }
-void Instance::ReportError(uint16_t error, std::string text) { impl_->ReportError(error, std::move(text)); }
+void Instance::ReportError(uint16_t error, std::string text) {
+  impl_->ReportError(error, std::move(text));
+}
 
-std::shared_ptr<ResourceLock> Instance::MakeLock(std::string name, std::string resource_type, int capacity,
-                                                 mp::Duration timeout) {
+std::shared_ptr<ResourceLock> Instance::MakeLock(std::string name, std::string resource_type,
+                                                 int capacity, mp::Duration timeout) {
   if (timeout <= mp::Duration(0)) timeout = impl_->config.lock_timeout;
   auto lock = std::make_shared<ResourceLock>(
       name, std::move(resource_type), capacity, timeout,
@@ -416,13 +452,22 @@ std::shared_ptr<WriteTimer> Instance::MakeWriteTimer(std::string name) {
 }
 
 std::shared_ptr<AsyncTimer> Instance::StartAsyncTimer(std::string name, mp::Duration timeout,
-                                                      uint64_t client_id, AsyncTimer::Callback callback) {
+                                                      uint64_t client_id,
+                                                      AsyncTimer::Callback callback) {
   return AsyncTimer::Start(impl_->io, std::move(name), timeout, client_id, std::move(callback));
 }
 
-mp::Va Instance::va() const { return impl_->config.va; }
-const std::string& Instance::app() const { return impl_->config.app; }
-mp::Statistics Instance::Snapshot() { return impl_->Snapshot(); }
-boost::asio::io_context& Instance::io() { return impl_->io; }
+mp::Va Instance::va() const {
+  return impl_->config.va;
+}
+const std::string& Instance::app() const {
+  return impl_->config.app;
+}
+mp::Statistics Instance::Snapshot() {
+  return impl_->Snapshot();
+}
+boost::asio::io_context& Instance::io() {
+  return impl_->io;
+}
 
 }  // namespace dabs::dasp
