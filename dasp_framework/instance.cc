@@ -295,6 +295,7 @@ void Instance::Impl::FinishShutdown(ShutdownMode mode) {
     cb(mode);
   // SHUTDOWN to every client (spec 7); a clean shutdown waits (bounded) for their ACKs.
   auto sessions_now = AllSessions();
+  auto done = std::make_shared<std::atomic<size_t>>(0);  // answered or given up
   auto acked = std::make_shared<std::atomic<size_t>>(0);
   mp::SendOptions one_way;
   one_way.expect_reply = false;
@@ -302,11 +303,19 @@ void Instance::Impl::FinishShutdown(ShutdownMode mode) {
   for (const auto& s : sessions_now) {
     node->Send(s->client, s->id, mp::wire::kShutdown, s->client_va,
                mp::EncodeU8(clean ? mp::wire::kShutdownClean : mp::wire::kShutdownEmergency),
-               one_way, [acked](mp::SendResult&&) { ++*acked; });
+               one_way, [done, acked](mp::SendResult&& r) {
+                 if (!r.error) ++*acked;
+                 ++*done;
+               });
   }
   if (clean) {
-    while (*acked < sessions_now.size() && std::chrono::steady_clock::now() < deadline) {
+    while (*done < sessions_now.size() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (const size_t unacked = sessions_now.size() - *acked; unacked > 0) {
+      ReportError(static_cast<uint16_t>(mp::Errc::kTimedOut),
+                  std::to_string(unacked) + " of " + std::to_string(sessions_now.size()) +
+                      " clients did not acknowledge SHUTDOWN");
     }
     // Pending transactions finish: queued messages run, replies get their ACKs.
     dispatcher->Drain(

@@ -218,6 +218,39 @@ TEST(Instance, CleanShutdownTellsEveryClientWaitsForThemAndFinishesPendingWork) 
   EXPECT_EQ(instance->state(), mp::wire::DaspState::kStopped);
 }
 
+TEST(Instance, ClientsThatNeverAckShutdownAreCountedInOneReportNotOneEach) {
+  mp::IoThreads io(2);
+  FakeLbd lbd(io.io());
+  auto c = Standalone();
+  c.lbd = lbd.endpoint();
+  c.shutdown_timeout = 1s;
+  auto instance = Make(io.io(), c, std::make_unique<Deferred>());
+  Client a(io.io());
+  auto gone1 = std::make_unique<Client>(io.io());
+  auto gone2 = std::make_unique<Client>(io.io());
+  ASSERT_TRUE(a.Open(instance->udp_endpoint()).ok());
+  ASSERT_TRUE(gone1->Open(instance->udp_endpoint()).ok());
+  ASSERT_TRUE(gone2->Open(instance->udp_endpoint()).ok());
+  gone1.reset();  // two set-tops switched off without a word
+  gone2.reset();
+  std::promise<void> stopped;
+  instance->Shutdown(ShutdownMode::kClean, [&] { stopped.set_value(); });
+  ASSERT_TRUE(a.WaitUnsolicited(mp::wire::kShutdown));
+  ASSERT_EQ(stopped.get_future().wait_for(10s), std::future_status::ready);
+  auto text_of = [](const mp::Message& m) {
+    auto e = mp::ErrorReportPayload::Decode(m.payload);
+    return m.header.command == mp::wire::kErrorReport && e ? e->text : std::string();
+  };
+  EXPECT_TRUE(lbd.WaitFor([&](const mp::Message& m) {
+    return text_of(m) == "2 of 3 clients did not acknowledge SHUTDOWN";
+  }));
+  EXPECT_TRUE(
+      lbd.WaitFor([&](const mp::Message& m) { return text_of(m) == "exit: clean shutdown"; }));
+  EXPECT_FALSE(lbd.WaitFor(
+      [&](const mp::Message& m) { return text_of(m).rfind("SHUTDOWN to ", 0) == 0; }, 200ms))
+      << "one report per client that did not answer";
+}
+
 TEST(Instance, EmergencyShutdownTellsClientsAndStopsAtOnce) {
   mp::IoThreads io(2);
   auto instance = Make(io.io(), Standalone(), std::make_unique<Deferred>());

@@ -89,6 +89,9 @@ void Instance::Impl::OnNodeError(const mp::ErrorReport& r) {
     }
     return;
   }
+  // SHUTDOWNs to clients go out only while shutting down, to every client at once: those
+  // that fail are counted into one report there (FinishShutdown), not one line each.
+  if (r.command == mp::wire::kShutdown && !r.was_reply) return;
   ReportError(static_cast<uint16_t>(r.error),
               std::string(mp::CommandName(r.command)) + " to " + r.peer.ToString() + ": " + r.text);
 }
