@@ -11,9 +11,10 @@
 namespace dabs::echo {
 namespace {
 
+constexpr int kActs = 64;
+
 // Runs kActs actions of the echo app on a set-top with `caps`; returns the datagrams sent.
 uint64_t ActAndCountDatagrams(uint32_t caps) {
-  constexpr int kActs = 64;
   dacp::testing::StandaloneDasp dasp(DABS_ECHO_DASP);
   EXPECT_TRUE(dasp.listening());
   mp::IoThreads io(2);
@@ -39,16 +40,21 @@ uint64_t ActAndCountDatagrams(uint32_t caps) {
     verified += o.verified;
   }
   EXPECT_EQ(verified, kActs);
-  return (gateway->node().Stats().sent - before) / kActs;
+  return gateway->node().Stats().sent - before;
 }
 
 TEST(EchoClientApp, EveryEchoComesBackTheSameAndDocsisSetTopsSendSomeMultiBuffer) {
   // A request and the ACK of its reply are two datagrams; multi-buffer actions add more.
-  EXPECT_GT(ActAndCountDatagrams(mp::caps::kDocsis | mp::caps::kOob), 3u);
+  EXPECT_GT(ActAndCountDatagrams(mp::caps::kDocsis | mp::caps::kOob), 3u * kActs);
 }
 
 TEST(EchoClientApp, NarrowBandSetTopsSendOneDatagramPerEcho) {
-  EXPECT_EQ(ActAndCountDatagrams(mp::caps::kOob), 2u);
+  // Per echo, the request and the ACK of the reply. A few more may belong to the session
+  // (STARTED and its ACK go out after the open) or to a last ACK still on its way; one
+  // multi-buffer action alone would add dozens.
+  const uint64_t sent = ActAndCountDatagrams(mp::caps::kOob);
+  EXPECT_GE(sent, 2u * kActs - 1);
+  EXPECT_LE(sent, 2u * kActs + 4);
 }
 
 }  // namespace
