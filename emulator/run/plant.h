@@ -92,7 +92,8 @@ class Plant {
 
  private:
   std::shared_ptr<dacp::GatewayPool> NewPool(
-      ChannelKind kind, const std::string& address, std::function<std::shared_ptr<mp::LinkShaper>()> shaper);
+      ChannelKind kind, const std::string& address,
+      std::function<std::shared_ptr<mp::LinkShaper>()> shaper);
   std::shared_ptr<mp::LinkShaper> Shaper(uint32_t stb, ChannelKind kind, bool gateway);
   std::shared_ptr<OobNode> OobMedium(uint32_t node);
   std::shared_ptr<DocsisGroup> DocsisMedium(uint32_t group);
