@@ -9,6 +9,27 @@ namespace {
 Error Malformed(std::string detail) {
   return Error{make_error_code(Errc::kMalformed), std::move(detail)};
 }
+
+// SESSION (1..255) and DASP_VA, which both an OPEN_SESSION reply and a REDIRECT carry; `what`
+// names the message in the error.
+Status ReadSessionAndDasp(const TlvList& tlvs, const std::string& what, uint8_t& session,
+                          Va& dasp_va) {
+  auto s = tlvs.U8(tag::kSession);
+  if (!s || *s == 0) return Malformed(what + " without a SESSION in 1..255");
+  session = *s;
+  auto va = tlvs.U32(tag::kDaspVa);
+  if (!va) return Malformed(what + " without DASP_VA");
+  dasp_va = *va;
+  return Status::Ok();
+}
+
+// CLIENT_VA, when present.
+Result<std::optional<Va>> ReadClientVa(const TlvList& tlvs) {
+  if (!tlvs.Find(tag::kClientVa)) return std::optional<Va>();
+  auto client_va = tlvs.U32(tag::kClientVa);
+  if (!client_va) return Malformed("CLIENT_VA is not a u32");
+  return std::optional<Va>(*client_va);
+}
 }  // namespace
 
 std::vector<uint8_t> OpenSessionRequest::Encode() const {
@@ -81,22 +102,15 @@ Result<OpenSessionReply> OpenSessionReply::Decode(std::span<const uint8_t> paylo
   auto tlvs = TlvList::Parse(payload);
   if (!tlvs) return tlvs.error();
   OpenSessionReply rep;
-  auto session = tlvs->U8(tag::kSession);
-  if (!session || *session == 0) return Malformed("reply without a SESSION in 1..255");
-  rep.session = *session;
-  auto dasp_va = tlvs->U32(tag::kDaspVa);
-  if (!dasp_va) return Malformed("reply without DASP_VA");
-  rep.dasp_va = *dasp_va;
+  if (Status s = ReadSessionAndDasp(*tlvs, "reply", rep.session, rep.dasp_va); !s) return s.error();
   if (tlvs->Find(tag::kDaspEndpoint)) {
     auto ep = tlvs->Endpoint(tag::kDaspEndpoint);
     if (!ep) return Malformed("bad DASP_ENDPOINT");
     rep.dasp_endpoint = *ep;
   }
-  if (tlvs->Find(tag::kClientVa)) {
-    auto client_va = tlvs->U32(tag::kClientVa);
-    if (!client_va) return Malformed("CLIENT_VA is not a u32");
-    rep.client_va = *client_va;
-  }
+  auto client_va = ReadClientVa(*tlvs);
+  if (!client_va) return client_va.error();
+  rep.client_va = client_va->value_or(kVaNone);
   if (const TlvField* f = tlvs->Find(tag::kEncAccept)) {
     if (f->value.size() != 1 + 32 + 64) return Malformed("bad ENC_ACCEPT");
     EncAccept acc;
@@ -124,20 +138,13 @@ Result<RedirectPayload> RedirectPayload::Decode(std::span<const uint8_t> payload
   auto tlvs = TlvList::Parse(payload);
   if (!tlvs) return tlvs.error();
   RedirectPayload r;
-  auto session = tlvs->U8(tag::kSession);
-  if (!session || *session == 0) return Malformed("REDIRECT without a SESSION in 1..255");
-  r.session = *session;
-  auto dasp_va = tlvs->U32(tag::kDaspVa);
-  if (!dasp_va) return Malformed("REDIRECT without DASP_VA");
-  r.dasp_va = *dasp_va;
+  if (Status s = ReadSessionAndDasp(*tlvs, "REDIRECT", r.session, r.dasp_va); !s) return s.error();
   auto ep = tlvs->Endpoint(tag::kDaspEndpoint);
   if (!ep) return Malformed("REDIRECT without a valid DASP_ENDPOINT");
   r.dasp_endpoint = *ep;
-  if (tlvs->Find(tag::kClientVa)) {
-    auto client_va = tlvs->U32(tag::kClientVa);
-    if (!client_va) return Malformed("CLIENT_VA is not a u32");
-    r.client_va = *client_va;
-  }
+  auto client_va = ReadClientVa(*tlvs);
+  if (!client_va) return client_va.error();
+  r.client_va = *client_va;
   return r;
 }
 
