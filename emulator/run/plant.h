@@ -44,7 +44,12 @@ struct PlantAddressing {
   size_t clients_per_socket = dacp::kDefaultClientsPerSocket;
 };
 
-// The emulator's kinds and the framework's are the same three, in the same order.
+// The emulator's kinds and the framework's are the same three, in the same order (the plant
+// model keeps its own so that it depends on mp alone).
+static_assert(static_cast<int>(ChannelKind::kDocsis) ==
+                  static_cast<int>(dacp::ChannelKind::kDocsis) &&
+              static_cast<int>(ChannelKind::kOob) == static_cast<int>(dacp::ChannelKind::kOob) &&
+              static_cast<int>(ChannelKind::kModem) == static_cast<int>(dacp::ChannelKind::kModem));
 inline dacp::ChannelKind ToDacp(ChannelKind k) {
   return static_cast<dacp::ChannelKind>(k);
 }
