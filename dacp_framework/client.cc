@@ -113,12 +113,8 @@ void Client::Open(DoneCallback done) {
     std::lock_guard lock(mu_);
     if (state_ == ClientState::kOpen) {
       after.push_back([done] { done(Status::Ok()); });
-    } else if (state_ == ClientState::kClosing) {
-      after.push_back([done] { done(Fail(Errc::kSessionClosed, "the client is closing")); });
     } else {
-      closed_by_app_ = false;
-      waiters_.push_back([done](const Status& s) { done(s); });
-      if (state_ != ClientState::kOpening) StartOpenLocked(after);
+      WaitForOpenLocked(std::move(done), after);
     }
   }
   RunAll(after);
@@ -151,15 +147,21 @@ void Client::Reopen(DoneCallback done) {
                                     });
       });
     }
-    if (state_ == ClientState::kClosing) {
-      after.push_back([done] { done(Fail(Errc::kSessionClosed, "the client is closing")); });
-    } else {
-      closed_by_app_ = false;
-      waiters_.push_back([done](const Status& s) { done(s); });
-      if (state_ != ClientState::kOpening) StartOpenLocked(after);
-    }
+    WaitForOpenLocked(std::move(done), after);
   }
   RunAll(after);
+}
+
+// REQUIRES: mu_ held. `done` is told when the session opens (or fails to); an open starts
+// unless one is under way. A closing client refuses.
+void Client::WaitForOpenLocked(DoneCallback done, std::vector<std::function<void()>>& after) {
+  if (state_ == ClientState::kClosing) {
+    after.push_back([done] { done(Fail(Errc::kSessionClosed, "the client is closing")); });
+    return;
+  }
+  closed_by_app_ = false;
+  waiters_.push_back([done](const Status& s) { done(s); });
+  if (state_ != ClientState::kOpening) StartOpenLocked(after);
 }
 
 // REQUIRES: mu_ held, state_ != kOpening. Work that must run unlocked goes into `after`.

@@ -163,6 +163,7 @@ class Client : public std::enable_shared_from_this<Client> {
   };
   using Waiter = std::function<void(const Status&)>;
 
+  void WaitForOpenLocked(DoneCallback done, std::vector<std::function<void()>>& after);
   void StartOpenLocked(std::vector<std::function<void()>>& after);
   void OnOpenAnswer(uint32_t attempt, mp::SendResult&& r);
   void OnOpenDeadline(uint32_t attempt);
