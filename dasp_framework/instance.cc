@@ -281,19 +281,10 @@ void Instance::Impl::Shutdown(ShutdownMode mode, std::function<void()> done) {
   });
 }
 
-void Instance::Impl::FinishShutdown(ShutdownMode mode) {
-  const bool clean = mode == ShutdownMode::kClean;
-  const auto deadline = std::chrono::steady_clock::now() + config.shutdown_timeout;
-  ReportState(clean ? mp::wire::DaspState::kDraining : mp::wire::DaspState::kStopped,
-              mp::StateReason::kShutdown, {}, clean ? "clean shutdown" : "emergency shutdown");
-  std::vector<std::function<void(ShutdownMode)>> callbacks;
-  {
-    std::lock_guard lock(callbacks_mu);
-    callbacks = on_shutdown;
-  }
-  for (const auto& cb : callbacks)
-    cb(mode);
-  // SHUTDOWN to every client (spec 7); a clean shutdown waits (bounded) for their ACKs.
+// SHUTDOWN to every client (spec 7). A clean shutdown waits (until `deadline`) for their
+// ACKs and counts those that never came into one report. Returns the sessions it told.
+std::vector<std::shared_ptr<SessionImpl>> Instance::Impl::TellClientsShutdown(
+    bool clean, std::chrono::steady_clock::time_point deadline) {
   auto sessions_now = AllSessions();
   auto done = std::make_shared<std::atomic<size_t>>(0);  // answered or given up
   auto acked = std::make_shared<std::atomic<size_t>>(0);
@@ -308,15 +299,32 @@ void Instance::Impl::FinishShutdown(ShutdownMode mode) {
                  ++*done;
                });
   }
+  if (!clean) return sessions_now;
+  while (*done < sessions_now.size() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (const size_t unacked = sessions_now.size() - *acked; unacked > 0) {
+    ReportError(static_cast<uint16_t>(mp::Errc::kTimedOut),
+                std::to_string(unacked) + " of " + std::to_string(sessions_now.size()) +
+                    " clients did not acknowledge SHUTDOWN");
+  }
+  return sessions_now;
+}
+
+void Instance::Impl::FinishShutdown(ShutdownMode mode) {
+  const bool clean = mode == ShutdownMode::kClean;
+  const auto deadline = std::chrono::steady_clock::now() + config.shutdown_timeout;
+  ReportState(clean ? mp::wire::DaspState::kDraining : mp::wire::DaspState::kStopped,
+              mp::StateReason::kShutdown, {}, clean ? "clean shutdown" : "emergency shutdown");
+  std::vector<std::function<void(ShutdownMode)>> callbacks;
+  {
+    std::lock_guard lock(callbacks_mu);
+    callbacks = on_shutdown;
+  }
+  for (const auto& cb : callbacks)
+    cb(mode);
+  const auto sessions_now = TellClientsShutdown(clean, deadline);
   if (clean) {
-    while (*done < sessions_now.size() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (const size_t unacked = sessions_now.size() - *acked; unacked > 0) {
-      ReportError(static_cast<uint16_t>(mp::Errc::kTimedOut),
-                  std::to_string(unacked) + " of " + std::to_string(sessions_now.size()) +
-                      " clients did not acknowledge SHUTDOWN");
-    }
     // Pending transactions finish: queued messages run, replies get their ACKs.
     dispatcher->Drain(
         std::max<mp::Duration>(deadline - std::chrono::steady_clock::now(), mp::Duration(0)));

@@ -63,6 +63,8 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   void Start();
   void Shutdown(ShutdownMode mode, std::function<void()> done);
   void FinishShutdown(ShutdownMode mode);
+  std::vector<std::shared_ptr<SessionImpl>> TellClientsShutdown(
+      bool clean, std::chrono::steady_clock::time_point deadline);
   void ReportState(mp::wire::DaspState state, mp::StateReason reason,
                    std::string resource_type = {}, std::string detail = {});
   void SetBusy(mp::StateReason reason, bool on, std::string detail = {});
