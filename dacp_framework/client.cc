@@ -57,6 +57,32 @@ void RunAll(std::vector<F>& fns) {
 }
 }  // namespace
 
+// One OPEN_SESSION attempt's side of spec 6. The engine asks `Accept` about each reply on
+// its strand; the completion (OnOpenAnswer) reads the result there too, after it.
+struct Client::OpenAttempt {
+  std::shared_ptr<const mp::ClientHandshake> handshake;  // null: no encryption
+  std::mutex mu;
+  std::shared_ptr<mp::SessionCrypto> cipher;  // of the reply accepted
+  std::string refused;                        // why the last reply was ignored
+  uint32_t refusals = 0;
+
+  // SendOptions::accept_reply: a reply that does not meet our encryption is ignored.
+  bool Accept(const mp::Message& m) {
+    auto rep = mp::OpenSessionReply::Decode(m.payload);
+    auto cipher_or =
+        rep ? handshake->Finish(*rep) : Result<std::shared_ptr<mp::SessionCrypto>>(rep.error());
+    std::lock_guard lock(mu);
+    if (!cipher_or) {
+      refused =
+          "OPEN_SESSION reply from " + m.peer.ToString() + " refused: " + cipher_or.error().detail;
+      if (refusals++ == 0) spdlog::warn("dacp: {}", refused);  // its resends: once is enough
+      return false;
+    }
+    cipher = std::move(*cipher_or);
+    return true;
+  }
+};
+
 std::string_view SessionEndName(SessionEnd e) {
   switch (e) {
     case SessionEnd::kShutdownClean:
@@ -176,27 +202,65 @@ void Client::StartOpenLocked(std::vector<std::function<void()>>& after) {
   mp::SendOptions options;
   if (group)
     options.max_transmissions = GroupTransmissions(gateway().engine_config(), config_.open_timeout);
+  auto state = std::make_shared<OpenAttempt>();
+  auto handshake = mp::ClientHandshake::Start(config_.encryption);  // a fresh key per attempt
+  if (!handshake) {
+    std::weak_ptr<Client> weak = weak_from_this();
+    after.push_back([weak, e = handshake.error()] {
+      if (auto c = weak.lock()) c->FinishOpen(e, std::nullopt, false);
+    });
+    return;
+  }
+  state->handshake = *handshake;
+  open_attempt_ = state;
+  if (state->handshake) {
+    req.caps = config_.caps | mp::caps::kEncryption;
+    req.enc_offer = state->handshake->offer();
+    options.accept_reply = [state](const mp::Message& m) { return state->Accept(m); };
+  }
   auto timer = std::make_shared<boost::asio::steady_timer>(gateway().io(), config_.open_timeout);
   open_timer_ = timer;
   std::weak_ptr<Client> weak = weak_from_this();
-  after.push_back([this, weak, timer, attempt, group, options, payload = req.Encode()]() mutable {
-    timer->async_wait([weak, attempt](const boost::system::error_code& ec) {
-      if (ec) return;
-      if (auto c = weak.lock()) c->OnOpenDeadline(attempt);
-    });
-    gateway().node().Send(config_.farm, mp::wire::kOpeningSession, mp::wire::kOpenSession,
-                          group ? mp::kVaLbGroup : mp::kVaNone, std::move(payload), options,
-                          [weak, attempt](mp::SendResult&& r) {
-                            if (auto c = weak.lock()) c->OnOpenAnswer(attempt, std::move(r));
-                          });
-  });
+  after.push_back(
+      [this, weak, timer, attempt, group, options, state, payload = req.Encode()]() mutable {
+        timer->async_wait([weak, attempt](const boost::system::error_code& ec) {
+          if (ec) return;
+          if (auto c = weak.lock()) c->OnOpenDeadline(attempt);
+        });
+        gateway().node().Send(config_.farm, mp::wire::kOpeningSession, mp::wire::kOpenSession,
+                              group ? mp::kVaLbGroup : mp::kVaNone, std::move(payload), options,
+                              [weak, attempt, state](mp::SendResult&& r) {
+                                if (auto c = weak.lock())
+                                  c->OnOpenAnswer(attempt, state, std::move(r));
+                              });
+      });
+}
+
+std::string Client::TakeRefusals(const std::shared_ptr<OpenAttempt>& state) {
+  if (!state) return "";
+  uint32_t refusals = 0;
+  std::string why;
+  {
+    std::lock_guard lock(state->mu);
+    refusals = std::exchange(state->refusals, 0);
+    why = state->refused;
+  }
+  std::lock_guard lock(mu_);
+  stats_.refused_replies += refusals;
+  return why;
 }
 
 void Client::OnOpenDeadline(uint32_t attempt) {
+  std::shared_ptr<OpenAttempt> state;
   {
     std::lock_guard lock(mu_);
     if (attempt != attempt_ || state_ != ClientState::kOpening) return;
     ++attempt_;  // a late reply to this attempt is abandoned (OnOpenAnswer closes its session)
+    state = open_attempt_;
+  }
+  if (const std::string refused = TakeRefusals(state); !refused.empty()) {
+    // Replies came, but none we could accept: that is the reason, not silence.
+    return FinishOpen(Fail(Errc::kCrypto, refused), std::nullopt, false);
   }
   FinishOpen(
       Fail(Errc::kTimedOut, "no OPEN_SESSION reply for '" + config_.app + "' from " +
@@ -204,15 +268,26 @@ void Client::OnOpenDeadline(uint32_t attempt) {
       std::nullopt, false);
 }
 
-void Client::OnOpenAnswer(uint32_t attempt, mp::SendResult&& r) {
+void Client::OnOpenAnswer(uint32_t attempt, const std::shared_ptr<OpenAttempt>& state,
+                          mp::SendResult&& r) {
   std::optional<SessionInfo> info;
   Status status;
+  std::shared_ptr<mp::SessionCrypto> cipher;
+  {
+    std::lock_guard lock(state->mu);
+    cipher = state->cipher;
+  }
+  const std::string refused_reply = TakeRefusals(state);
   if (r.error) {
     Error e = ErrorOf(r);
     const bool refused = mp::IsNakCode(static_cast<uint16_t>(r.error.value()));
     e.detail = (refused ? "refused by " : "no answer from ") + config_.farm.ToString() + " for '" +
                config_.app + "' after " + std::to_string(r.transmissions) + " transmissions" +
                (r.text.empty() ? "" : ": " + r.text);
+    if (!refused && !refused_reply.empty()) {
+      // Replies came, but none we could accept: that is the reason, not silence.
+      e = Error{make_error_code(Errc::kCrypto), refused_reply};
+    }
     status = std::move(e);
   } else if (auto rep = mp::OpenSessionReply::Decode(r.reply->payload); !rep) {
     status = Fail(Errc::kMalformed, "bad OPEN_SESSION reply from " + r.reply->peer.ToString() +
@@ -226,6 +301,7 @@ void Client::OnOpenAnswer(uint32_t attempt, mp::SendResult&& r) {
     s.dasp_va = rep->dasp_va;
     s.client_va = rep->client_va;
     s.server = rep->server;
+    s.suite = cipher ? static_cast<uint8_t>(cipher->suite()) : 0;
     info = std::move(s);
   }
   bool rehome = false;
@@ -239,7 +315,7 @@ void Client::OnOpenAnswer(uint32_t attempt, mp::SendResult&& r) {
     // The deadline passed or the attempt was superseded: give the DASP its session back.
     if (info) {
       auto& node = gateway().node();
-      node.OpenSession(info->dasp, info->session);
+      node.OpenSession(info->dasp, info->session, {cipher});
       mp::SendOptions one_way;
       one_way.expect_reply = false;
       std::weak_ptr<Client> weak = weak_from_this();
@@ -250,24 +326,26 @@ void Client::OnOpenAnswer(uint32_t attempt, mp::SendResult&& r) {
     }
     return;
   }
-  if (info)
-    gateway().node().OpenSession(info->dasp, info->session);  // before anything is sent on it
-  FinishOpen(status, std::move(info), rehome);
+  if (info)  // before anything is sent on it
+    gateway().node().OpenSession(info->dasp, info->session, {cipher});
+  FinishOpen(status, std::move(info), rehome, std::move(cipher));
 }
 
-void Client::FinishOpen(const Status& s, std::optional<SessionInfo> info, bool rehome) {
+void Client::FinishOpen(const Status& s, std::optional<SessionInfo> info, bool rehome,
+                        std::shared_ptr<mp::SessionCrypto> cipher) {
   std::vector<Waiter> waiters;
   std::string lost;
   uint32_t generation = 0;
   {
     std::lock_guard lock(mu_);
     open_timer_.reset();
+    open_attempt_.reset();
     waiters.swap(waiters_);
     rehoming_ = false;
     if (info) {
       state_ = ClientState::kOpen;
       generation = ++generation_;
-      current_ = Current{*info, generation};
+      current_ = Current{*info, generation, std::move(cipher)};
       ++stats_.opens;
       lost.swap(lost_);
     } else {
@@ -354,6 +432,10 @@ void Client::Dispatch(uint16_t command, std::vector<uint8_t> payload, CallCallba
   std::optional<Current> at;
   {
     std::lock_guard lock(mu_);
+    if (state_ == ClientState::kOpen && current_->cipher && current_->cipher->NeedsRekey()) {
+      ++stats_.rekeys;
+      RenewLocked(after);  // new keys first; this call waits for them below
+    }
     const bool may_open = state_ == ClientState::kOpening ||
                           ((state_ == ClientState::kClosed || state_ == ClientState::kFailed) &&
                            config_.reopen_on_failure && stats_.opens > 0 && !closed_by_app_);

@@ -11,7 +11,10 @@ namespace dabs::dacp {
 void Client::OnUnsolicited(mp::Message&& m) {
   using namespace mp::wire;
   auto& node = gateway().node();
-  if (m.header.command >= kFirstApplicationCommand) return OnServerMessage(m);
+  if (m.header.command >= kFirstApplicationCommand) {
+    OnServerMessage(m);
+    return RekeyIfDue();  // a DASP that pushes more than we call spends its keys too
+  }
   switch (m.header.command) {
     case kShutdown: {
       const auto mode = mp::DecodeU8(m.payload);
@@ -74,6 +77,27 @@ void Client::FollowRedirect(const mp::Message& m) {
                  r.error().Message());
     return;
   }
+  {
+    // An encrypted session has no keys at the new instance (REDIRECT carries none): it is
+    // reopened through the farm instead, with new keys (docs/dacp.md). The REDIRECT itself
+    // came sealed, so it is our DASP's.
+    std::vector<std::function<void()>> after;
+    {
+      std::lock_guard lock(mu_);
+      if (state_ == ClientState::kOpen && current_ && current_->cipher &&
+          current_->info.dasp == m.peer && current_->info.session == m.header.session) {
+        ++stats_.redirects;
+        RenewLocked(after);
+      }
+    }
+    if (!after.empty()) {
+      spdlog::debug("dacp: {}: encrypted session redirected: reopening through {}", config_.app,
+                    config_.farm.ToString());
+      for (auto& f : after)
+        f();
+      return;
+    }
+  }
   auto& node = gateway().node();
   // Open the new session before any call can be sent on it.
   node.OpenSession(r->dasp_endpoint, r->session);
@@ -90,7 +114,7 @@ void Client::FollowRedirect(const mp::Message& m) {
       now.session = r->session;
       now.dasp_va = r->dasp_va;
       if (r->client_va) now.client_va = *r->client_va;
-      current_ = Current{now, ++generation_};
+      current_ = Current{now, ++generation_, nullptr};  // plaintext: an encrypted one reopens
       ++stats_.redirects;
       // Calls in flight on the old session may still be answered there.
       if (retiring_) RetireLocked(after, true);
@@ -114,12 +138,57 @@ void Client::FollowRedirect(const mp::Message& m) {
   OnRedirected(now);
 }
 
-// REQUIRES: mu_ held. Closes the retiring session (in `after`) when `now`.
+// REQUIRES: mu_ held. Closes the retiring session (in `after`) when `now`; one that is ours
+// to end is told first (CLOSE_SESSION, sealed with its keys when encrypted).
 void Client::RetireLocked(std::vector<std::function<void()>>& after, bool now) {
   if (!retiring_ || !now) return;
-  Gateway* g = &gateway();
-  after.push_back([g, r = *retiring_] { g->node().CloseSession(r.dasp, r.session); });
+  const Retiring r = *retiring_;
   retiring_.reset();
+  if (!r.tell) {
+    Gateway* g = &gateway();
+    after.push_back([g, r] { g->node().CloseSession(r.dasp, r.session); });
+    return;
+  }
+  std::weak_ptr<Client> weak = weak_from_this();
+  after.push_back([weak, r] {
+    auto c = weak.lock();
+    if (!c) return;
+    mp::SendOptions one_way;
+    one_way.expect_reply = false;
+    c->gateway().node().Send(r.dasp, r.session, mp::wire::kCloseSession, r.dasp_va, {}, one_way,
+                             [weak, r](mp::SendResult&&) {
+                               if (auto again = weak.lock())
+                                 again->gateway().node().CloseSession(r.dasp, r.session);
+                             });
+  });
+}
+
+void Client::RenewLocked(std::vector<std::function<void()>>& after) {
+  const SessionInfo old = current_->info;
+  Gateway* g = &gateway();
+  after.push_back([g, va = old.client_va, self = this] { g->Unroute(va, self); });
+  current_.reset();
+  ++generation_;
+  if (retiring_) RetireLocked(after, true);
+  // Calls in flight on the old session are answered there; then it is closed.
+  retiring_ = Retiring{old.dasp, old.session, old.dasp_va, true};
+  RetireLocked(after, in_flight_ == 0);
+  rehoming_ = true;  // the application hears OnReopened
+  StartOpenLocked(after);
+}
+
+void Client::RekeyIfDue() {
+  std::vector<std::function<void()>> after;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ == ClientState::kOpen && current_ && current_->cipher &&
+        current_->cipher->NeedsRekey()) {
+      ++stats_.rekeys;
+      RenewLocked(after);
+    }
+  }
+  for (auto& f : after)
+    f();
 }
 
 void Client::OnSessionEnd(SessionEnd how, const std::string& why) {

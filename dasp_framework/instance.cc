@@ -41,6 +41,11 @@ Instance::Impl::Impl(boost::asio::io_context& io_context, InstanceConfig cfg,
 
 Status Instance::Impl::Open(Instance* instance) {
   facade = instance;
+  if (config.encryption.policy != mp::EncryptionPolicy::kOff && !config.encryption.identity) {
+    return Error{make_error_code(mp::Errc::kCrypto),
+                 "encryption " + std::string(mp::EncryptionPolicyName(config.encryption.policy)) +
+                     " needs the farm's identity key (--identity-key)"};
+  }
   if (config.lbd && config.control.empty()) {
     // Local datagrams need a bound sender: a control socket beside dabs-lbd's.
     const std::string& lbd = config.lbd->path();

@@ -25,7 +25,12 @@ struct SessionImpl {
   mp::Va client_va = mp::kVaNone;
   std::string client_id;
   uint32_t caps = 0;
-  uint8_t open_transaction = 0;   // the OPEN_SESSION's transaction id
+  uint8_t open_transaction = 0;  // the OPEN_SESSION's transaction id
+  // Spec 6, set before `open`: what the OPEN_SESSION reply carries (and carries again to a
+  // retransmitted request) and the session's cipher. Empty for a plaintext session.
+  std::optional<mp::EncOffer> offer;
+  std::optional<mp::EncAccept> enc_accept;
+  std::shared_ptr<mp::SessionCrypto> cipher;
   std::atomic<bool> open{false};  // after OnOpen accepted it, until closed
   std::any state;                 // the author's
   std::shared_ptr<internal::Mailbox> mailbox = std::make_shared<internal::Mailbox>();
@@ -84,6 +89,8 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   void HandleClientErrorReport(const mp::Message& m);
   void HandleOpen(const mp::Message& m);
   void HandleAddClient(const mp::Message& m);
+  // The session's half of spec 6 (a key, ENC_ACCEPT, the cipher), or why it cannot open.
+  Status AgreeEncryption(SessionImpl& s);
   // Opens a session for a client; `answer(status, session)` reports the outcome once.
   void OpenFor(const mp::OpenSessionRequest& request, const mp::Endpoint& client,
                uint8_t transaction, mp::Va client_va, std::function<void(Status, uint8_t)> answer);

@@ -32,6 +32,8 @@ struct Args {
   int max_transmissions = 6, initial_rto_ms = 250;
   size_t max_message_bytes = 1 << 20;
   int shutdown_timeout_ms = 5000;
+  std::string encryption = "off";
+  std::string identity_key;
   std::string log_level = "info";
 };
 
@@ -71,6 +73,12 @@ void AddOptions(CLI::App& app, Args& a) {
       ->capture_default_str();
   app.add_option("--shutdown-timeout-ms", a.shutdown_timeout_ms, "Bound of a clean shutdown")
       ->capture_default_str();
+  app.add_option("--encryption", a.encryption, "apps[].encryption: off, offered or required")
+      ->check(CLI::IsMember({"off", "offered", "required"}))
+      ->capture_default_str();
+  app.add_option("--identity-key", a.identity_key,
+                 "farm.identity_key: the Ed25519 private key (PEM, mode 0600) that signs "
+                 "ENC_ACCEPT; needed unless --encryption off");
   app.add_option("--log-level", a.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -95,6 +103,11 @@ Result<InstanceConfig> BaseConfig(const Args& a, const std::string& app) {
   c.engine.rto.initial = std::chrono::milliseconds(a.initial_rto_ms);
   c.engine.reassembly.max_message_bytes = a.max_message_bytes;
   c.shutdown_timeout = std::chrono::milliseconds(a.shutdown_timeout_ms);
+  c.encryption.policy = mp::ParseEncryptionPolicy(a.encryption).value();  // checked by CLI11
+  if (c.encryption.policy != mp::EncryptionPolicy::kOff && a.identity_key.empty()) {
+    return Error{make_error_code(mp::Errc::kMalformed),
+                 "--encryption " + a.encryption + " needs --identity-key PATH"};
+  }
   for (const auto& g : a.groups) {
     auto e = mp::Endpoint::Parse(g);
     if (!e || !e->IsMulticast())
@@ -163,6 +176,17 @@ int RunDasp(int argc, char** argv, const std::string& app_name, const ServerFact
   if (!base) {
     std::fprintf(stderr, "%s-dasp: %s\n", app_name.c_str(), base.error().detail.c_str());
     return 2;
+  }
+  if (!a.identity_key.empty() && base->encryption.policy != mp::EncryptionPolicy::kOff) {
+    // Read once, shared by every instance; a key others can read is refused. (dabs-lbd
+    // gives every DASP the farm's key; one whose application is not encrypted leaves it.)
+    auto key = mp::IdentityKey::Load(a.identity_key);
+    if (!key) {
+      std::fprintf(stderr, "%s-dasp: --identity-key: %s\n", app_name.c_str(),
+                   key.error().Message().c_str());
+      return 1;
+    }
+    base->encryption.identity = std::make_shared<const mp::IdentityKey>(std::move(*key));
   }
   std::vector<InstanceConfig> configs;
   if (a.standalone) {

@@ -1,5 +1,6 @@
 #include "datagram_socket.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -24,6 +26,9 @@ constexpr size_t kGroSlots = 16;  // receive slots when coalesced receives are o
 constexpr size_t kGroSlotBytes = 64 * wire::kMaxDatagram;  // the kernel coalesces 64 at most
 constexpr size_t kMaxSegments = 64;  // datagrams per GSO send (the kernel's lower limit)
 constexpr size_t kMaxGsoBytes = 60'000;
+// Room for one receive's ancillary data: a UDP_GRO segment size, or a local sender's
+// credentials (SCM_CREDENTIALS).
+constexpr size_t kRxControlBytes = std::max(CMSG_SPACE(sizeof(int)), CMSG_SPACE(sizeof(ucred)));
 
 Error SysError(const std::string& what) {
   return Error{std::error_code(errno, std::system_category()), what};
@@ -99,6 +104,53 @@ Result<in_addr> InterfaceAddress(const std::string& text) {
                  "bad multicast interface address '" + text + "'"};
   }
   return a;
+}
+
+// What the kernel says about one receive beyond its bytes.
+struct Ancillary {
+  size_t segment = 0;        // UDP_GRO: the size of each coalesced datagram (0: not coalesced)
+  std::optional<uid_t> uid;  // SCM_CREDENTIALS: the sender's real uid
+};
+
+Ancillary ReadAncillary(msghdr& h) {
+  Ancillary a;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int v = 0;
+      std::memcpy(&v, CMSG_DATA(c), sizeof v);
+      a.segment = static_cast<size_t>(v);
+    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+      ucred cred{};
+      std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+      a.uid = cred.uid;
+    }
+  }
+  return a;
+}
+
+// Binds `fd` to the local path `path` so that only allowed users' datagrams are taken and
+// only this user (and root) may send to it.
+Status BindLocal(int fd, const std::string& path, const sockaddr_storage& ss, socklen_t len) {
+  // SO_PASSCRED before bind: the kernel stamps a datagram with its sender's credentials only
+  // if the option is on when it is sent, so none can slip in unstamped.
+  const int one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0) {
+    return SysError("SO_PASSCRED on " + path);
+  }
+  ::unlink(path.c_str());  // a stale socket file left by a killed process
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) != 0) return SysError("bind " + path);
+  // The mode of an AF_UNIX socket can only be set on its path, after bind (fchmod on the
+  // descriptor changes the socket inode, not the file). Until this chmod the file has the
+  // umask's mode, but nothing slips through: dabs binds its sockets in the server's state
+  // directory, which is 0700, so no other user can reach the path (or swap it for a
+  // symlink), and SO_PASSCRED is already on. We change no process-wide umask, which files
+  // that other threads create meanwhile would inherit.
+  if (::chmod(path.c_str(), 0600) != 0) {
+    Status s = SysError("chmod 600 " + path);
+    ::unlink(path.c_str());
+    return s;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -217,15 +269,22 @@ Result<std::unique_ptr<DatagramSocket>> DatagramSocket::OpenLocal(
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return SysError("socket");
   SetBuffers(fd, options.buffer_bytes);
-  ::unlink(path.c_str());  // a stale socket file left by a killed process
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    Error e = SysError("bind " + path);
+  if (Status s = BindLocal(fd, path, ss, len); !s) {
     ::close(fd);
-    return e;
+    return s.error();
   }
   auto socket = Wrap(ex, fd, options);
-  if (socket) (*socket)->unlink_on_close_ = path;
+  if (!socket) return socket;
+  (*socket)->unlink_on_close_ = path;
+  (*socket)->check_sender_ = true;
+  (*socket)->allowed_uids_ = options.local_allowed_uids;
+  if (options.local_allowed_uids.empty()) (*socket)->allowed_uids_ = {::geteuid(), 0};
   return socket;
+}
+
+bool DatagramSocket::SenderAllowed(std::optional<uid_t> uid) const {
+  // No credentials (cut off, or absent): refused, since we cannot tell who sent it.
+  return uid && std::find(allowed_uids_.begin(), allowed_uids_.end(), *uid) != allowed_uids_.end();
 }
 
 void DatagramSocket::Deliver(const Receiver& receiver, const Endpoint& from, const uint8_t* data,
@@ -248,7 +307,9 @@ size_t DatagramSocket::ReceiveBatch(const Receiver& receiver, size_t budget) {
   std::array<mmsghdr, kBatch> msgs{};
   std::array<iovec, kBatch> iov{};
   std::array<sockaddr_storage, kBatch> from{};
-  std::array<std::array<char, CMSG_SPACE(sizeof(int))>, kBatch> control{};
+  // Ancillary data arrives for GRO (segment sizes) and local sockets (credentials) only.
+  alignas(cmsghdr) std::array<std::array<char, kRxControlBytes>, kBatch> control;
+  const bool ancillary = gro_ || check_sender_;
   size_t total = 0;
   while (total < budget && descriptor_.is_open()) {
     const size_t want = std::min(slots, budget - total);
@@ -259,7 +320,7 @@ size_t DatagramSocket::ReceiveBatch(const Receiver& receiver, size_t budget) {
       msgs[i].msg_hdr.msg_iovlen = 1;
       msgs[i].msg_hdr.msg_name = &from[i];
       msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      if (gro_) {
+      if (ancillary) {
         msgs[i].msg_hdr.msg_control = control[i].data();
         msgs[i].msg_hdr.msg_controllen = control[i].size();
       }
@@ -271,17 +332,14 @@ size_t DatagramSocket::ReceiveBatch(const Receiver& receiver, size_t budget) {
       break;  // EAGAIN: drained (other errors: nothing to read either)
     }
     for (int i = 0; i < n; ++i) {
-      size_t segment = 0;  // the size of each coalesced datagram, when coalesced
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); gro_ && c;
-           c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-          int v = 0;
-          std::memcpy(&v, CMSG_DATA(c), sizeof v);
-          segment = static_cast<size_t>(v);
-        }
+      const Ancillary a = ancillary ? ReadAncillary(msgs[i].msg_hdr) : Ancillary{};
+      if (check_sender_ && !SenderAllowed(a.uid)) {
+        ++stats_.received;
+        ++stats_.refused;  // another user's datagram: never decoded, never answered
+        continue;
       }
       Deliver(receiver, FromSockaddr(from[i], msgs[i].msg_hdr.msg_namelen),
-              rx_.data() + static_cast<size_t>(i) * rx_slot_, msgs[i].msg_len, segment,
+              rx_.data() + static_cast<size_t>(i) * rx_slot_, msgs[i].msg_len, a.segment,
               (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0);
     }
     total += static_cast<size_t>(n);

@@ -1,7 +1,9 @@
 // Private: one non-blocking datagram socket (UDP unicast, a UDP multicast group, or a local
 // Unix-domain datagram socket) driven by Boost.Asio readiness waits, receiving and sending
 // in batches with recvmmsg/sendmmsg. Every datagram is at most 512 bytes (spec 1); longer
-// ones are counted and dropped.
+// ones are counted and dropped. A local socket takes datagrams only from allowed users: the
+// kernel stamps each with its sender's credentials (SO_PASSCRED), and the rest are counted
+// and dropped.
 //
 // Thread safety: none; the owner calls it from one strand, which its waits are bound to.
 #pragma once
@@ -12,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -19,6 +22,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/generic/datagram_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <sys/types.h>
 
 #include <dabs/mp/endpoint.h>
 #include <dabs/mp/result.h>
@@ -33,6 +37,9 @@ struct SocketOptions {
   size_t send_queue_limit = 65536;  // datagrams held while the socket is full
   std::string multicast_interface;  // IPv4 address for IP_MULTICAST_IF and joins
   int multicast_ttl = 1;
+  // Local sockets: the users (real uids, as the kernel reports a sender) whose datagrams
+  // are taken. Empty: this process's effective uid and root.
+  std::vector<uid_t> local_allowed_uids;
 };
 
 struct SocketStats {
@@ -42,6 +49,7 @@ struct SocketStats {
   uint64_t queue_drops = 0;    // over send_queue_limit while the socket was full
   uint64_t offload_sends = 0;  // GSO sends (each carrying several datagrams)
   uint64_t local_retries = 0;  // sends to a local peer whose queue was full, tried again
+  uint64_t refused = 0;        // local datagrams from a user not allowed (or unknown), dropped
 };
 
 class DatagramSocket {
@@ -57,7 +65,8 @@ class DatagramSocket {
   static Result<std::unique_ptr<DatagramSocket>> OpenGroup(const boost::asio::any_io_executor& ex,
                                                            const Endpoint& group,
                                                            const SocketOptions& options);
-  // A Unix-domain datagram socket bound to `path` (a stale file there is replaced).
+  // A Unix-domain datagram socket bound to `path` (a stale file there is replaced), mode 0600,
+  // taking datagrams only from options.local_allowed_uids.
   static Result<std::unique_ptr<DatagramSocket>> OpenLocal(const boost::asio::any_io_executor& ex,
                                                            const std::string& path,
                                                            const SocketOptions& options);
@@ -101,6 +110,8 @@ class DatagramSocket {
   static Result<std::unique_ptr<DatagramSocket>> Wrap(const boost::asio::any_io_executor& ex,
                                                       int fd, const SocketOptions& options);
   void ReadyToSend();
+  // Whether a datagram from `uid` (none: its credentials were missing) may be delivered.
+  bool SenderAllowed(std::optional<uid_t> uid) const;
   // Emits the datagrams of one receive, split into its segments when it was coalesced.
   void Deliver(const Receiver& receiver, const Endpoint& from, const uint8_t* data, size_t size,
                size_t segment, bool truncated);
@@ -125,6 +136,9 @@ class DatagramSocket {
   boost::asio::steady_timer retry_timer_;
   std::chrono::microseconds retry_pause_{0};
   std::string unlink_on_close_;
+  // Local sockets only: SO_PASSCRED is on and each datagram's sender is checked against these.
+  bool check_sender_ = false;
+  std::vector<uid_t> allowed_uids_;
   // Receive buffers, reused across batches.
   std::vector<uint8_t> rx_;
   // Handlers of our own waits hold it weakly: once the socket is destroyed they do nothing.

@@ -364,8 +364,11 @@ void Engine::Nak(const Endpoint& peer, const Header& request, Errc error, std::s
   impl_->SendNak(peer, request, error, {}, text);
 }
 
-void Engine::OnDatagram(const Endpoint& from, std::span<const uint8_t> bytes, bool via_group) {
+void Engine::OnDatagram(const Endpoint& from, std::span<const uint8_t> bytes, bool via_group,
+                        uint32_t sealed_by) {
+  impl_->sealed_by = sealed_by;
   impl_->OnDatagram(from, bytes, via_group);
+  impl_->sealed_by = 0;
   impl_->RunCompletions();
 }
 

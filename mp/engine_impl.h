@@ -57,9 +57,6 @@ struct Peer {
   TimePoint last_backoff{};
   TimePoint last_activity{};
   int pending = 0;  // Pending entries that point here; a peer is never freed while > 0
-  // The peer has put a CRC on its datagrams. The C bit is not covered by the CRC, so from
-  // then on a datagram without one is taken for one whose C bit was damaged.
-  bool sends_crc = false;
   // Last time something reached this peer twice, or came back from it twice (our
   // retransmission, its duplicate, a NAK). Only then can stray copies exist, so only then
   // do reused ids need the long quarantine.
@@ -97,6 +94,7 @@ struct Pending {
   uint64_t client_id = 0;
   SendCallback done;
   std::shared_ptr<SessionCipher> cipher;
+  std::function<bool(const Message&)> accept_reply;  // SendOptions::accept_reply
 };
 
 }  // namespace internal
@@ -162,6 +160,7 @@ class Engine::Impl {
 
   // engine_receive.cc: the inbound half.
   void OnDatagram(const Endpoint& from, std::span<const uint8_t> bytes, bool via_group);
+  uint32_t sealed_by = 0;  // of the datagram being taken (Engine::OnDatagram)
   void OnUndecodable(const Endpoint& from, std::span<const uint8_t> bytes, Errc error,
                      bool via_group);
   // Decrypts a message or reply in place of `payload`; false (and NAK 9) when it fails.

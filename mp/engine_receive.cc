@@ -17,27 +17,16 @@ constexpr size_t kMaxOpeningRecords = 256;
 void Engine::Impl::OnDatagram(const Endpoint& from, std::span<const uint8_t> bytes,
                               bool via_group) {
   ++stats.datagrams_in;
+  // The C bit belongs to each datagram (spec 1.6): a CRC is checked exactly where one is
+  // carried, so a peer may put one only on what crosses a noisy path.
   auto decoded = DecodeDatagram(bytes);
   if (!decoded) {
-    Errc error = static_cast<Errc>(decoded.code().value());
-    // Without a CRC from a peer that always sends one, the damage began with the C bit.
-    if (bytes.size() >= wire::kHeaderSize && !(bytes[wire::kOffSentTime] & wire::kTimeCrc)) {
-      if (const Peer* known = FindPeer(from); known && known->sends_crc) error = Errc::kBadCrc;
-    }
-    OnUndecodable(from, bytes, error, via_group);
+    OnUndecodable(from, bytes, static_cast<Errc>(decoded.code().value()), via_group);
     return;
   }
   const Header& h = decoded->header;
   Peer* peer = h.kind == Kind::kMessage ? GetOrCreatePeer(from) : FindPeer(from);
-  if (peer) {
-    peer->last_activity = clock.Now();
-    if (h.crc) {
-      peer->sends_crc = true;
-    } else if (peer->sends_crc && !from.IsReliableLink()) {
-      OnUndecodable(from, bytes, Errc::kBadCrc, via_group);
-      return;
-    }
-  }
+  if (peer) peer->last_activity = clock.Now();
   switch (h.kind) {
     case Kind::kAck:
       if (peer) {
@@ -82,9 +71,17 @@ bool Engine::Impl::OpenPayload(Session* s, const Endpoint& from, const Header& h
   SessionCipher* cipher = s ? s->cipher.get() : nullptr;
   if (!h.encrypted) {
     if (!cipher || !cipher->Required()) return true;
-  } else if (cipher && cipher->Open(bytes.first(h.HeaderBytes()), payload, opened)) {
-    payload = opened;
-    return true;
+  } else if (cipher) {
+    switch (cipher->Open(bytes.first(h.HeaderBytes()), payload, opened)) {
+      case SessionCipher::Opened::kOk:
+        payload = opened;
+        return true;
+      case SessionCipher::Opened::kReplayed:
+        ++stats.replays;  // dropped unanswered (cipher.h)
+        return false;
+      case SessionCipher::Opened::kForged:
+        break;
+    }
   }
   ++stats.crypto_failures;
   if (!quiet) SendNak(from, h, Errc::kCrypto);
@@ -173,6 +170,9 @@ void Engine::Impl::OnIncomingMessage(Peer& peer, const Header& h, std::span<cons
     return;
   }
   const TimePoint now = clock.Now();
+  // Sealed datagrams are authenticated before anything answers them, duplicates included:
+  // a forged or replayed copy of a recent message must draw no ACK and no resent reply.
+  if (!OpenPayload(s, peer.endpoint, h, bytes, payload, quiet)) return;
   if (IsDuplicate(*s, h, now)) {
     ++stats.duplicates;
     NoteAnomaly(&peer);
@@ -197,7 +197,6 @@ void Engine::Impl::OnIncomingMessage(Peer& peer, const Header& h, std::span<cons
     NoteAnomaly(&peer);
     return;
   }
-  if (!OpenPayload(s, peer.endpoint, h, bytes, payload, quiet)) return;
   std::vector<uint8_t> whole;
   if (h.multi) {
     if (!Reassemble(peer, h, payload, false, s->cipher.get(), whole)) return;
@@ -240,7 +239,9 @@ void Engine::Impl::OnIncomingReply(const Endpoint& from, Peer* peer, const Heade
     // A reply we accepted before: our ACK was lost, so ACK again. Anything else, such as a
     // second OPEN_SESSION reply after a lost ballot, stays unanswered so that its sender
     // gives up and drops the session (spec 4 step 4).
-    if (s && s->replied[h.transaction]) {
+    // (A sealed copy is authenticated first, quietly: no ACK for a forgery or a replay.)
+    if (s && s->replied[h.transaction] &&
+        (!s->cipher || OpenPayload(s, from, h, bytes, payload, true))) {
       ++stats.duplicates;
       NoteAnomaly(peer);
       if (!quiet && AnswersDuplicate(h)) {
@@ -263,6 +264,11 @@ void Engine::Impl::OnIncomingReply(const Endpoint& from, Peer* peer, const Heade
   } else {
     whole.assign(payload.begin(), payload.end());
   }
+  Message reply = MakeMessage(*peer, h, std::move(whole), via_group);
+  if (p->accept_reply && !p->accept_reply(reply)) {
+    ++stats.rejected_replies;  // unACKed: its sender gives up on it; ours waits on
+    return;
+  }
   if (s) s->replied.set(h.transaction);
   if (!quiet) SendAck(from, h);
   // The reply stands for the ACK that may have been lost; it is also a fair RTT sample.
@@ -270,7 +276,7 @@ void Engine::Impl::OnIncomingReply(const Endpoint& from, Peer* peer, const Heade
     peer->rto.Sample(clock.Now() - p->last_sent);
   }
   ++stats.replies_delivered;
-  Finish(p->id, {}, MakeMessage(*peer, h, std::move(whole), via_group));
+  Finish(p->id, {}, std::move(reply));
 }
 
 Message Engine::Impl::MakeMessage(const Peer& peer, const Header& h, std::vector<uint8_t> payload,
@@ -285,6 +291,7 @@ Message Engine::Impl::MakeMessage(const Peer& peer, const Header& h, std::vector
   m.latency = ComputeLatency(h.sent, clock.SentTimeNow());
   if (m.latency.clock_skew) ++stats.clock_skew;
   m.via_group = via_group;
+  m.sealed_by = sealed_by;
   return m;
 }
 

@@ -11,8 +11,12 @@
 namespace dabs::mp {
 
 size_t Engine::Impl::ChunkFor(bool crc, const SessionCipher* cipher) const {
-  return wire::kMaxDatagram - wire::kHeaderSize - wire::kMultiHeaderSize -
-         (crc ? wire::kCrcSize : 0) - (cipher ? cipher->Overhead() : 0);
+  // With a reserve (a farm seal, which drops the CRC), buffers are sized alike with or without
+  // a CRC: the receiver sees the opened datagram without one and must agree on the size.
+  const size_t trailer =
+      config.datagram_reserve > 0 ? config.datagram_reserve : (crc ? wire::kCrcSize : 0);
+  return wire::kMaxDatagram - wire::kHeaderSize - wire::kMultiHeaderSize - trailer -
+         (cipher ? cipher->Overhead() : 0);
 }
 
 namespace {
@@ -63,6 +67,7 @@ void Engine::Impl::Send(const Endpoint& ep, uint8_t session, uint16_t command, V
   p->reply_timeout =
       options.reply_timeout > Duration(0) ? options.reply_timeout : config.reply_timeout;
   p->client_id = options.client_id;
+  p->accept_reply = options.accept_reply;
   p->cipher = group ? nullptr : s->cipher;
   p->chunk = ChunkFor(config.crc, p->cipher.get());
   const size_t single = p->chunk + wire::kMultiHeaderSize;

@@ -221,6 +221,54 @@ TEST_F(EngineTest, ReservedSystemCommandIsNakedWithUnknownCommand) {
   EXPECT_TRUE(b.received.empty());
 }
 
+// Spec 1.6: the C bit belongs to each datagram. A client that puts a CRC on one datagram
+// and none on the next (only its noisy return path gets one) is served; it used to draw
+// NAK 1 for every datagram after its first CRC.
+TEST_F(EngineTest, ACrcOnSomeDatagramsOnlyIsServed) {
+  std::vector<uint8_t> with_crc(512), without_crc(512);
+  Header h;
+  h.kind = Kind::kMessage;
+  h.command = 0x0100;
+  h.session = 5;
+  h.sent = clock.SentTimeNow();
+  h.crc = true;
+  h.transaction = 0;
+  const std::vector<uint8_t> payload{7, 7, 7};
+  auto n1 = EncodeDatagram(h, payload, with_crc);
+  ASSERT_TRUE(n1.ok());
+  h.crc = false;
+  h.transaction = 1;
+  auto n2 = EncodeDatagram(h, payload, without_crc);
+  ASSERT_TRUE(n2.ok());
+  b.echo = false;
+  b.engine.OnDatagram(a.ep(), std::span(with_crc).first(*n1));
+  b.engine.OnDatagram(a.ep(), std::span(without_crc).first(*n2));
+  ASSERT_EQ(b.received.size(), 2u);
+  EXPECT_EQ(b.received[1].payload, payload);
+  EXPECT_EQ(b.engine.stats().bad_crc, 0u);
+  EXPECT_EQ(b.engine.stats().naks_sent, 0u);
+}
+
+// The other face of spec 1.6: the C bit is not covered by the CRC, so a datagram whose C bit
+// was lost on the way reads as one sent without a CRC, its CRC byte as payload. No receiver
+// can do better; applications that need integrity use encryption (spec 6).
+TEST_F(EngineTest, ACrcBitLostOnTheWayGoesUnseen) {
+  std::vector<uint8_t> bytes(512);
+  Header h;
+  h.kind = Kind::kMessage;
+  h.command = 0x0100;
+  h.session = 5;
+  h.sent = clock.SentTimeNow();
+  h.crc = true;
+  auto n = EncodeDatagram(h, std::vector<uint8_t>{1, 2}, bytes);
+  ASSERT_TRUE(n.ok());
+  bytes[wire::kOffSentTime] &= static_cast<uint8_t>(~wire::kTimeCrc);
+  b.echo = false;
+  b.engine.OnDatagram(a.ep(), std::span(bytes).first(*n));
+  ASSERT_EQ(b.received.size(), 1u);
+  EXPECT_EQ(b.received[0].payload.size(), 3u);  // 1, 2 and the CRC byte
+}
+
 TEST_F(EngineTest, CorruptedDatagramIsNakedWithBadCrcAndResent) {
   int corrupted = 0;
   net.SetObserver(nullptr);
@@ -579,16 +627,16 @@ class XorCipher final : public SessionCipher {
     out.push_back(tag);
     return true;
   }
-  bool Open(std::span<const uint8_t> header, std::span<const uint8_t> sealed,
-            std::vector<uint8_t>& out) override {
-    if (sealed.empty()) return false;
+  Opened Open(std::span<const uint8_t> header, std::span<const uint8_t> sealed,
+              std::vector<uint8_t>& out) override {
+    if (sealed.empty()) return Opened::kForged;
     out.clear();
     uint8_t tag = Tag(header);
     for (size_t i = 0; i + 1 < sealed.size(); ++i) {
       out.push_back(sealed[i] ^ key_);
       tag ^= out.back();
     }
-    return tag == sealed.back();
+    return tag == sealed.back() ? Opened::kOk : Opened::kForged;
   }
 
  private:

@@ -1,3 +1,6 @@
+#include <algorithm>
+
+#include <dabs/mp/coding.h>
 #include <dabs/mp/errc.h>
 #include <dabs/mp/farm_messages.h>
 #include <dabs/mp/tlv.h>
@@ -6,6 +9,8 @@ namespace dabs::mp {
 
 namespace {
 using namespace farm_tag;
+constexpr size_t kMaxHelloKeyIds = 16;
+constexpr size_t kKeyTlvBytes = 4 + farm_seal::kKeyBytes;
 Error Malformed(std::string what) {
   return Error{make_error_code(Errc::kMalformed), std::move(what)};
 }
@@ -27,6 +32,14 @@ std::vector<uint8_t> Hello::Encode() const {
   w.U8(kBalance, balance);
   w.U32(kInstances, instances);
   w.U32(kSessions, sessions);
+  if (keyring_version) {
+    w.U64(kKeyringVersion, keyring_version);
+    w.U32(kKeyringPrimary, keyring_primary);
+    std::vector<uint8_t> ids(4 * std::min<size_t>(key_ids.size(), kMaxHelloKeyIds));
+    for (size_t i = 0; i < ids.size() / 4; ++i)
+      PutU32(ids.data() + 4 * i, key_ids[i]);
+    w.Bytes(kKeyIds, ids);
+  }
   return out;
 }
 
@@ -55,6 +68,12 @@ Result<Hello> Hello::Decode(std::span<const uint8_t> payload) {
   h.balance = t->U8(kBalance).value_or(0);
   h.instances = t->U32(kInstances).value_or(0);
   h.sessions = t->U32(kSessions).value_or(0);
+  h.keyring_version = t->U64(kKeyringVersion).value_or(0);
+  h.keyring_primary = t->U32(kKeyringPrimary).value_or(0);
+  if (const TlvField* ids = t->Find(kKeyIds); ids && ids->value.size() % 4 == 0) {
+    for (size_t i = 0; i < ids->value.size() / 4 && i < kMaxHelloKeyIds; ++i)
+      h.key_ids.push_back(GetU32(ids->value.data() + 4 * i));
+  }
   return h;
 }
 
@@ -212,6 +231,95 @@ Result<ServerStats> ServerStats::Decode(std::span<const uint8_t> payload) {
     if (auto v = t->U64(f.tag)) s.figures.values[f.tag] = *v;
   }
   return s;
+}
+
+}  // namespace dabs::mp
+
+namespace dabs::mp {
+
+namespace {
+
+void PutKey(TlvWriter& w, const FarmKey& k) {
+  std::array<uint8_t, kKeyTlvBytes> v{};
+  PutU32(v.data(), k.id);
+  std::copy(k.bytes.begin(), k.bytes.end(), v.begin() + 4);
+  w.Bytes(kKrKey, v);
+}
+
+// A KEY TLV whose id matches its key, or nullopt.
+std::optional<FarmKey> GetKey(std::span<const uint8_t> v) {
+  if (v.size() != kKeyTlvBytes) return std::nullopt;
+  const FarmKey k = FarmKey::FromBytes(v.subspan<4, farm_seal::kKeyBytes>());
+  if (k.id != GetU32(v.data())) return std::nullopt;
+  return k;
+}
+
+}  // namespace
+
+std::vector<uint8_t> KeyringMessage::Encode() const {
+  std::vector<uint8_t> out;
+  TlvWriter w(out);
+  w.U64(kKrVersion, version);
+  w.U32(kKrPrimary, primary);
+  for (const FarmKey& k : keys)
+    PutKey(w, k);
+  if (!server.empty()) w.String(kServer, server);
+  return out;
+}
+
+Result<KeyringMessage> KeyringMessage::Decode(std::span<const uint8_t> payload) {
+  auto t = TlvList::Parse(payload);
+  if (!t) return t.error();
+  auto version = t->U64(kKrVersion);
+  auto primary = t->U32(kKrPrimary);
+  if (!version || !primary) return Malformed("KEYRING needs VERSION and PRIMARY");
+  KeyringMessage m;
+  m.version = *version;
+  m.primary = *primary;
+  m.server = std::string(t->String(kServer).value_or(""));
+  for (const TlvField& f : t->fields()) {
+    if (f.tag != kKrKey) continue;
+    auto k = GetKey(f.value);
+    if (!k) return Malformed("KEYRING: a KEY that does not match its id");
+    if (m.keys.size() == kMaxKeys) return Malformed("KEYRING: more than 8 keys");
+    if (std::any_of(m.keys.begin(), m.keys.end(), [&](auto& x) { return x.id == k->id; })) {
+      return Malformed("KEYRING: a key twice");
+    }
+    m.keys.push_back(*k);
+  }
+  if (m.keys.empty()) return Malformed("KEYRING: no KEY");
+  if (std::none_of(m.keys.begin(), m.keys.end(), [&](auto& x) { return x.id == m.primary; })) {
+    return Malformed("KEYRING: the primary is not among the keys");
+  }
+  return m;
+}
+
+std::vector<uint8_t> KeyringRequest::Encode() const {
+  std::vector<uint8_t> out;
+  TlvWriter w(out);
+  w.U8(kKrOp, static_cast<uint8_t>(op));
+  if (key) PutKey(w, *key);
+  if (key_id) w.U32(kKrKeyId, key_id);
+  if (force) w.U8(kKrForce, 1);
+  return out;
+}
+
+Result<KeyringRequest> KeyringRequest::Decode(std::span<const uint8_t> payload) {
+  auto t = TlvList::Parse(payload);
+  if (!t) return t.error();
+  KeyringRequest r;
+  const uint8_t op = t->U8(kKrOp).value_or(0);
+  if (op < 1 || op > 3) return Malformed("KEYRING request: OP must be 1, 2 or 3");
+  r.op = static_cast<Op>(op);
+  if (const TlvField* f = t->Find(kKrKey)) {
+    r.key = GetKey(f->value);
+    if (!r.key) return Malformed("KEYRING request: a KEY that does not match its id");
+  }
+  r.key_id = t->U32(kKrKeyId).value_or(0);
+  r.force = t->U8(kKrForce).value_or(0) != 0;
+  if (r.op == Op::kInstall && !r.key) return Malformed("KEYRING install needs KEY");
+  if (r.op != Op::kInstall && !r.key_id) return Malformed("KEYRING use/remove needs KEY_ID");
+  return r;
 }
 
 }  // namespace dabs::mp

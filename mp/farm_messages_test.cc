@@ -22,7 +22,10 @@ TEST(FarmMessages, HelloRoundTripsAndNeedsItsIdentity) {
           false,
           2,
           3,
-          120};
+          120,
+          0,
+          0,
+          {}};
   auto d = Hello::Decode(h.Encode());
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->instances, 3u);
@@ -111,6 +114,64 @@ TEST(FarmMessages, ServerStatsCarryEveryFigure) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->server, "s1");
   EXPECT_EQ(d->figures.values, s.figures.values);
+}
+
+FarmKey TestKey(uint8_t fill) {
+  std::array<uint8_t, 32> b;
+  b.fill(fill);
+  return FarmKey::FromBytes(b);
+}
+
+TEST(FarmMessages, HelloCarriesTheKeyIdsItsServerHolds) {
+  Hello h;
+  h.server = "s1";
+  h.index = 1;
+  h.lbd = Ep("10.0.0.1:7411");
+  h.lease_ms = 1000;
+  h.incarnation = 5;
+  h.keyring_version = 4;
+  h.keyring_primary = TestKey(2).id;
+  h.key_ids = {TestKey(1).id, TestKey(2).id};
+  auto d = Hello::Decode(h.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->keyring_version, 4u);
+  EXPECT_EQ(d->keyring_primary, TestKey(2).id);
+  EXPECT_EQ(d->key_ids, h.key_ids);
+}
+
+TEST(FarmMessages, KeyringRoundTripsAndRefusesKeysThatDoNotMatchTheirIds) {
+  KeyringMessage k{3, TestKey(1).id, {TestKey(1), TestKey(2)}, "s2"};
+  auto d = KeyringMessage::Decode(k.Encode());
+  ASSERT_TRUE(d.ok()) << d.error().Message();
+  EXPECT_EQ(d->version, 3u);
+  EXPECT_EQ(d->keys.size(), 2u);
+  EXPECT_EQ(d->keys[1].bytes, TestKey(2).bytes);
+  EXPECT_EQ(d->server, "s2");
+  KeyringMessage bad = k;
+  bad.keys[1].id ^= 1;
+  EXPECT_FALSE(KeyringMessage::Decode(bad.Encode()).ok());
+  KeyringMessage orphan = k;
+  orphan.primary = TestKey(9).id;
+  EXPECT_FALSE(KeyringMessage::Decode(orphan.Encode()).ok());
+  KeyringMessage many{1, TestKey(1).id, {}, ""};
+  for (uint8_t i = 1; i <= 9; ++i)
+    many.keys.push_back(TestKey(i));
+  EXPECT_FALSE(KeyringMessage::Decode(many.Encode()).ok());
+}
+
+TEST(FarmMessages, KeyringRequestsNameTheirKey) {
+  KeyringRequest install{KeyringRequest::Op::kInstall, TestKey(4), 0, false};
+  auto d = KeyringRequest::Decode(install.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->key->id, TestKey(4).id);
+  KeyringRequest use{KeyringRequest::Op::kUse, std::nullopt, TestKey(4).id, true};
+  auto u = KeyringRequest::Decode(use.Encode());
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->force);
+  EXPECT_EQ(u->key_id, TestKey(4).id);
+  EXPECT_FALSE(
+      KeyringRequest::Decode(KeyringRequest{KeyringRequest::Op::kRemove, {}, 0, false}.Encode())
+          .ok());
 }
 
 }  // namespace

@@ -58,6 +58,8 @@ const char* CommandName(uint16_t command) {
       return "VA_UPDATE";
     case kConfigSync:
       return "CONFIG_SYNC";
+    case kKeyring:
+      return "KEYRING";
     default:
       return "reserved";
   }

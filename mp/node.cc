@@ -47,6 +47,7 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
     options.send_queue_limit = config_.send_queue_limit;
     options.multicast_interface = config_.multicast_interface;
     options.multicast_ttl = config_.multicast_ttl;
+    options.local_allowed_uids = config_.local_allowed_uids;
     if (config_.udp) {
       options.offload = config_.udp_offload;
       auto s = DatagramSocket::OpenUdp(io_.get_executor(), *config_.udp, options);
@@ -140,6 +141,10 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
 
   // ---- DatagramSink
   void SendDatagram(const Endpoint& to, std::span<const uint8_t> bytes) override {
+    if (config_.farm_guard && to.kind() == TransportKind::kUdp) {
+      bytes = config_.farm_guard->Outbound(to, bytes, clock_.UnixMillis(), guard_out_);
+      if (bytes.empty()) return;
+    }
     const bool shaped = config_.shaper && to.kind() == TransportKind::kUdp;
     if (!faults_.profile().Any() && !shaped) {
       Route(to, bytes);
@@ -191,10 +196,12 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
             if (self->stopped_) return;
             socket->ReceiveBatch(
                 [&](const Endpoint& from, std::span<const uint8_t> bytes) {
-                  if (self->config_.shaper && !via_group && socket == self->udp_.get()) {
+                  if (socket == self->local_.get()) {
+                    self->engine_.OnDatagram(from, bytes, false);
+                  } else if (self->config_.shaper && !via_group && socket == self->udp_.get()) {
                     self->ShapedInbound(from, bytes);
                   } else {
-                    self->engine_.OnDatagram(from, bytes, via_group);
+                    self->FromNetwork(from, bytes, via_group);
                   }
                 },
                 self->config_.receive_budget);
@@ -226,24 +233,45 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
     });
   }
 
+  // A datagram from the UDP socket or a group: through the farm guard, if any, to the engine.
+  void FromNetwork(const Endpoint& from, std::span<const uint8_t> bytes, bool via_group) {
+    if (!config_.farm_guard) {
+      engine_.OnDatagram(from, bytes, via_group);
+      return;
+    }
+    uint32_t sealed_by = 0;
+    switch (config_.farm_guard->Inbound(from, via_group, bytes, clock_.UnixMillis(), guard_in_,
+                                        sealed_by)) {
+      case FarmGuard::Verdict::kDrop:
+        return;
+      case FarmGuard::Verdict::kPlain:
+        engine_.OnDatagram(from, bytes, via_group);
+        return;
+      case FarmGuard::Verdict::kOpened:
+        // What this datagram completes came sealed (a multi-buffer message completes with its
+        // last buffer; an outsider can add none to a member's, whose plaintext is refused).
+        engine_.OnDatagram(from, guard_in_, via_group, sealed_by);
+        return;
+    }
+  }
+
   // A datagram from the UDP socket through the shaper: now, later, twice, or never.
   void ShapedInbound(const Endpoint& from, std::span<const uint8_t> bytes) {
     const FaultDecision d = config_.shaper->Inbound(from, bytes, clock_.Now());
     if (d.copies == 0) ++fault_drops_;
     for (int i = 0; i < d.copies; ++i) {
       if (d.extra_delay <= Duration(0) && !d.corrupt) {
-        engine_.OnDatagram(from, bytes, false);
+        FromNetwork(from, bytes, false);
         continue;
       }
       std::vector<uint8_t> copy(bytes.begin(), bytes.end());
       FaultInjector::Apply(d, copy);
       if (d.extra_delay <= Duration(0)) {
-        engine_.OnDatagram(from, copy, false);
+        FromNetwork(from, copy, false);
         continue;
       }
-      Later(d.extra_delay, [from, copy = std::move(copy)](Impl& self) {
-        self.engine_.OnDatagram(from, copy, false);
-      });
+      Later(d.extra_delay,
+            [from, copy = std::move(copy)](Impl& self) { self.FromNetwork(from, copy, false); });
     }
   }
 
@@ -312,6 +340,7 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
       s.oversize += d->stats().oversize;
       s.offload_sends += d->stats().offload_sends;
       s.local_retries += d->stats().local_retries;
+      s.local_refused += d->stats().refused;
     };
     add(udp_.get());
     add(local_.get());
@@ -337,6 +366,7 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
   std::unique_ptr<DatagramSocket> udp_, local_;
   std::vector<std::unique_ptr<DatagramSocket>> groups_;
   bool stopped_ = false;
+  std::vector<uint8_t> guard_in_, guard_out_;  // opened and sealed datagrams, reused
   uint64_t no_route_ = 0, fault_drops_ = 0;
   mutable std::mutex stats_mu_;
   NodeStats stats_;
@@ -346,6 +376,10 @@ class Node::Impl final : public std::enable_shared_from_this<Impl>,
 
 Result<std::unique_ptr<Node>> Node::Create(asio::io_context& io, NodeConfig config,
                                            NodeCallbacks callbacks) {
+  if (config.farm_guard) {
+    config.engine.datagram_reserve =
+        std::max(config.engine.datagram_reserve, farm_seal::kOverhead + wire::kCrcSize);
+  }
   auto impl = std::make_shared<Impl>(io, std::move(config), std::move(callbacks));
   if (Status s = impl->Open(); !s) return s.error();
   impl->Start();

@@ -19,6 +19,8 @@ struct ListenArgs {
   std::string interface = "127.0.0.1";
   size_t max_sessions = 100'000;
   bool verbose = false;
+  std::string encryption = "off";  // off, offered, required (spec 6)
+  std::string identity_key;        // the Ed25519 private key that signs ENC_ACCEPT
 };
 
 struct SendArgs {
@@ -32,6 +34,9 @@ struct SendArgs {
   bool json = false;
   bool quiet = false;
   int reply_timeout_ms = 5000;
+  bool encrypt = false;         // offer and require encryption (spec 6)
+  std::vector<uint8_t> suites;  // offered, most preferred first; empty: 1 then 2
+  std::string farm_public_key;  // the farm's Ed25519 public key (PEM or hex), with encrypt
 };
 
 struct DecodeArgs {

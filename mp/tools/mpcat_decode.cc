@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <dabs/mp/coding.h>
 #include <dabs/mp/header.h>
+#include <dabs/mp/session_crypto.h>
 #include <dabs/mp/system_messages.h>
 #include <dabs/mp/tlv.h>
 
@@ -35,6 +37,15 @@ nlohmann::json Fields(const Header& h) {
     j["buffers"] = h.buffers;
   }
   return j;
+}
+
+// E = 1 (spec 6): the payload is counter || ciphertext || tag; empty when it cannot be.
+nlohmann::json Sealed(const Header& h, std::span<const uint8_t> payload) {
+  if (!h.encrypted || payload.size() < kSealOverhead) return nlohmann::json::object();
+  const auto tag = payload.last(kTagBytes);
+  return {{"counter", GetU64(payload.data())},
+          {"ciphertext_bytes", payload.size() - kSealOverhead},
+          {"tag_hex", ToHex(std::vector<uint8_t>(tag.begin(), tag.end()))}};
 }
 
 // The payload of the system commands this tool knows, decoded.
@@ -83,6 +94,11 @@ void PrintText(const Header& h, std::span<const uint8_t> payload, const nlohmann
   std::printf("va            %s (server %u, counter %u)\n", FormatVa(h.va).c_str(),
               ServerIndexOf(h.va), CounterOf(h.va));
   if (h.multi) std::printf("multi-buffer  buffer %u of %u\n", h.buffer, h.buffers);
+  if (const auto s = Sealed(h, payload); !s.empty()) {
+    std::printf("sealed        counter %s, %s bytes of ciphertext, tag %s\n",
+                s["counter"].dump().c_str(), s["ciphertext_bytes"].dump().c_str(),
+                s["tag_hex"].get<std::string>().c_str());
+  }
   std::printf("payload       %zu bytes %s\n", payload.size(),
               ToHex(std::vector<uint8_t>(payload.begin(), payload.end())).c_str());
   for (const auto& [key, value] : tlvs.items()) {
@@ -111,6 +127,7 @@ int RunDecode(const DecodeArgs& args) {
     nlohmann::json j = Fields(d->header);
     j["payload_hex"] = ToHex(std::vector<uint8_t>(d->payload.begin(), d->payload.end()));
     if (!tlvs.empty()) j[d->header.kind == Kind::kNak ? "nak" : "tlvs"] = tlvs;
+    if (auto s = Sealed(d->header, d->payload); !s.empty()) j["sealed"] = s;
     std::cout << j.dump() << std::endl;
   } else {
     PrintText(d->header, d->payload, tlvs);

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <dabs/mp/node.h>
+#include <dabs/mp/session_handshake.h>
 #include <dabs/mp/system_messages.h>
 
 #include "mpcat.h"
@@ -21,7 +22,8 @@ constexpr uint16_t kEcho = 0x0100;
 // Runs on the node's strand only.
 class EchoResponder {
  public:
-  EchoResponder(const ListenArgs& args) : args_(args) {}
+  EchoResponder(const ListenArgs& args, ServerEncryption encryption)
+      : args_(args), encryption_(std::move(encryption)) {}
   void Attach(Node* node) {
     node_ = node;
     self_ = *node->udp_endpoint();
@@ -50,6 +52,9 @@ class EchoResponder {
     auto req = OpenSessionRequest::Decode(m.payload);
     if (!req) return node_->Nak(m, Errc::kMalformed, req.error().detail);
     if (req->app != "echo") return node_->Nak(m, Errc::kUnknownApplication, req->app);
+    if (Status ok = CheckOffer(encryption_, req->enc_offer); !ok) {
+      return node_->Nak(m, Errc::kCrypto, ok.error().detail);
+    }
     auto& used = used_[m.peer];
     uint8_t sid = 0;
     for (int s = 1; s <= 255 && sid == 0; ++s) {
@@ -60,10 +65,13 @@ class EchoResponder {
     }
     auto client_va = clients_.Next();
     if (!client_va) return node_->Nak(m, Errc::kNoCapacity, "no VAs left");
+    auto agreed = AcceptEncryption(encryption_, req->enc_offer, sid, kDaspVa);
+    if (!agreed) return node_->Nak(m, Errc::kCrypto, agreed.error().detail);
     used.set(sid);
     ++sessions_;
-    node_->OpenSession(m.peer, sid);
+    node_->OpenSession(m.peer, sid, {*agreed ? (*agreed)->cipher : nullptr});
     OpenSessionReply reply;
+    if (*agreed) reply.enc_accept = (*agreed)->accept;
     reply.session = sid;
     reply.dasp_va = kDaspVa;
     if (self_.is_udp() && !IsUnspecified(self_)) reply.dasp_endpoint = self_;
@@ -71,8 +79,10 @@ class EchoResponder {
     reply.server = "mpcat";
     node_->Reply(m, reply.Encode(), *client_va);
     if (args_.verbose) {
-      spdlog::info("session {} opened for {} (client VA {}, {} open)", sid, m.peer.ToString(),
-                   FormatVa(*client_va), sessions_);
+      spdlog::info("session {} opened for {} (client VA {}, {}, {} open)", sid, m.peer.ToString(),
+                   FormatVa(*client_va),
+                   *agreed ? "suite " + std::to_string((*agreed)->accept.suite) : "plaintext",
+                   sessions_);
     }
   }
 
@@ -95,6 +105,7 @@ class EchoResponder {
 
   static constexpr Va kDaspVa = MakeVa(1, 1);
   const ListenArgs& args_;
+  const ServerEncryption encryption_;
   Node* node_ = nullptr;
   Endpoint self_;
   std::unordered_map<Endpoint, std::bitset<256>, EndpointHash> used_;
@@ -122,8 +133,21 @@ int RunListen(const ListenArgs& args) {
     }
     config.groups.push_back(*group);
   }
+  ServerEncryption encryption;
+  encryption.policy = ParseEncryptionPolicy(args.encryption).value();  // checked by CLI11
+  if (!args.identity_key.empty()) {
+    auto key = IdentityKey::Load(args.identity_key);
+    if (!key) {
+      spdlog::error("mpcat listen: --identity-key: {}", key.error().Message());
+      return 1;
+    }
+    encryption.identity = std::make_shared<const IdentityKey>(std::move(*key));
+  } else if (encryption.policy != EncryptionPolicy::kOff) {
+    spdlog::error("mpcat listen: --encryption {} needs --identity-key FILE", args.encryption);
+    return 2;
+  }
   boost::asio::io_context io(1);
-  EchoResponder responder(args);
+  EchoResponder responder(args, std::move(encryption));
   NodeCallbacks callbacks;
   callbacks.on_message = [&responder](Message&& m) { responder.OnMessage(std::move(m)); };
   callbacks.on_error_report = [&args](const ErrorReport& r) {

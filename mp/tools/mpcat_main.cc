@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
   l->add_option("--max-sessions", listen.max_sessions, "Sessions held at once")
       ->capture_default_str();
   l->add_flag("-v,--verbose", listen.verbose, "Log every session");
+  l->add_option("--encryption", listen.encryption, "Session encryption: off, offered, required")
+      ->check(CLI::IsMember({"off", "offered", "required"}))
+      ->capture_default_str();
+  l->add_option("--identity-key", listen.identity_key,
+                "The farm's Ed25519 private key (PEM, mode 0600) that signs ENC_ACCEPT");
 
   SendArgs send;
   std::string command = "0x0100", payload_hex;
@@ -75,6 +80,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   s->add_flag("--json", send.json, "Print one JSON document");
   s->add_flag("-q,--quiet", send.quiet, "Print only failures (and the summary with --count)");
+  auto* encrypt =
+      s->add_flag("--encrypt", send.encrypt, "Offer and require an encrypted session (spec 6)");
+  std::vector<int> suites;
+  s->add_option("--suite", suites, "Suite to offer: 1 ChaCha20-Poly1305, 2 AES-256-GCM (repeat)")
+      ->check(CLI::Range(1, 2))
+      ->needs(encrypt);
+  s->add_option("--farm-public-key", send.farm_public_key,
+                "The farm's Ed25519 public key, PEM or 64 hex digits (FILE.pub of dabsctl keygen)")
+      ->needs(encrypt);
 
   DecodeArgs decode;
   std::string decode_hex;
@@ -97,6 +111,12 @@ int main(int argc, char** argv) {
       return 2;
     }
     send.command = *c;
+    for (int id : suites)
+      send.suites.push_back(static_cast<uint8_t>(id));
+    if (send.encrypt && send.farm_public_key.empty()) {
+      std::fprintf(stderr, "mpcat: --encrypt needs --farm-public-key FILE (see mpcat --help)\n");
+      return 2;
+    }
     if (!payload_hex.empty()) {
       auto bytes = ParseHex(payload_hex);
       if (!bytes) {

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <dabs/mp/node.h>
+#include <dabs/mp/session_handshake.h>
 #include <dabs/mp/system_messages.h>
 
 #include "mpcat.h"
@@ -22,6 +24,7 @@ std::string Refusal(const Error& e) {
   std::string s = e.code.message();
   if (e.code.category() == MpCategory() && IsNakCode(static_cast<uint16_t>(v))) {
     s += " (NAK " + std::to_string(v) + ")";
+    if (v == static_cast<int>(Errc::kCrypto) && !e.detail.empty()) s += ": " + e.detail;
   }
   return s;
 }
@@ -31,6 +34,106 @@ bool IsUnspecified(const Endpoint& e) {
     if (e.address_bytes()[i] != 0) return false;
   }
   return true;
+}
+
+// --encrypt: our half of spec 6 for the OPEN_SESSION, and the reply accepted.
+struct Encryption {
+  std::shared_ptr<const ClientHandshake> handshake;
+  std::mutex mu;
+  std::shared_ptr<SessionCrypto> cipher;
+  std::string refused;  // why the last reply was ignored
+};
+
+// The handshake for --encrypt, or an error line's text.
+Result<std::shared_ptr<Encryption>> StartEncryption(const SendArgs& args) {
+  auto key = FarmPublicKey::Load(args.farm_public_key);
+  if (!key) return Error{key.error().code, "--farm-public-key: " + key.error().Message()};
+  ClientEncryption config;
+  config.policy = EncryptionPolicy::kRequired;
+  if (!args.suites.empty()) config.suites = args.suites;
+  config.farm_key = std::make_shared<const FarmPublicKey>(std::move(*key));
+  auto handshake = ClientHandshake::Start(config);
+  if (!handshake) return handshake.error();
+  auto e = std::make_shared<Encryption>();
+  e->handshake = *handshake;
+  return e;
+}
+
+// Ignores a reply that is not properly encrypted and signed (a forger's must not win).
+bool AcceptReply(Encryption& e, const Message& m) {
+  auto reply = OpenSessionReply::Decode(m.payload);
+  auto cipher =
+      reply ? e.handshake->Finish(*reply) : Result<std::shared_ptr<SessionCrypto>>(reply.error());
+  std::lock_guard lock(e.mu);
+  if (!cipher) {
+    e.refused = "reply from " + m.peer.ToString() + " refused: " + cipher.error().detail;
+    return false;
+  }
+  e.cipher = std::move(*cipher);
+  return true;
+}
+
+struct Opened {
+  OpenSessionReply reply;
+  Endpoint dasp;      // where the session's messages go
+  uint8_t suite = 0;  // spec 6's suite; 0: plaintext
+};
+
+// OPEN_SESSION to `target` and the session opened on `node`; 0, or the exit code once the
+// failure is printed.
+int OpenSession(Node& node, const Endpoint& target, const SendArgs& args,
+                const SendOptions& options, Opened& out) {
+  OpenSessionRequest req;
+  req.app = args.app;
+  req.caps = caps::kFloatingPoint;
+  req.client_id = "mpcat-" + std::to_string(::getpid());
+  std::shared_ptr<Encryption> encryption;
+  SendOptions open_options = options;
+  if (args.encrypt) {
+    auto started = StartEncryption(args);
+    if (!started) {
+      std::fprintf(stderr, "mpcat send: %s\n", started.error().Message().c_str());
+      return 2;
+    }
+    encryption = *started;
+    req.caps = *req.caps | caps::kEncryption;
+    req.enc_offer = encryption->handshake->offer();
+    open_options.accept_reply = [encryption](const Message& m) {
+      return AcceptReply(*encryption, m);
+    };
+  }
+  auto opened = node.SendSync(target, wire::kOpeningSession, wire::kOpenSession,
+                              args.group ? kVaLbGroup : kVaNone, req.Encode(), open_options);
+  if (!opened) {
+    std::string why = Refusal(opened.error());
+    if (encryption && !IsNakCode(static_cast<uint16_t>(opened.error().code.value()))) {
+      std::lock_guard lock(encryption->mu);
+      if (!encryption->refused.empty()) why = "encryption: " + encryption->refused;
+    }
+    std::fprintf(stderr, "mpcat send: OPEN_SESSION for '%s' failed: %s\n", args.app.c_str(),
+                 why.c_str());
+    return 1;
+  }
+  auto reply = OpenSessionReply::Decode(opened->payload);
+  if (!reply) {
+    std::fprintf(stderr, "mpcat send: bad OPEN_SESSION reply from %s: %s\n",
+                 opened->peer.ToString().c_str(), reply.error().Message().c_str());
+    return 1;
+  }
+  out.reply = std::move(*reply);
+  // The reply names the DASP's endpoint; without one (or with an unspecified address) the
+  // DASP is where the reply came from.
+  out.dasp = out.reply.dasp_endpoint.valid() && !IsUnspecified(out.reply.dasp_endpoint)
+                 ? out.reply.dasp_endpoint
+                 : opened->peer;
+  std::shared_ptr<SessionCrypto> cipher;
+  if (encryption) {
+    std::lock_guard lock(encryption->mu);
+    cipher = encryption->cipher;
+  }
+  out.suite = cipher ? static_cast<uint8_t>(cipher->suite()) : 0;
+  node.OpenSession(out.dasp, out.reply.session, {cipher});
+  return 0;
 }
 
 }  // namespace
@@ -60,35 +163,22 @@ int RunSend(const SendArgs& args) {
   SendOptions options;
   options.reply_timeout = std::chrono::milliseconds(args.reply_timeout_ms);
 
-  // 1. OPEN_SESSION (spec 4).
-  OpenSessionRequest req;
-  req.app = args.app;
-  req.caps = caps::kFloatingPoint;
-  req.client_id = "mpcat-" + std::to_string(::getpid());
-  auto opened = node.SendSync(*target, wire::kOpeningSession, wire::kOpenSession,
-                              args.group ? kVaLbGroup : kVaNone, req.Encode(), options);
-  if (!opened) {
-    std::fprintf(stderr, "mpcat send: OPEN_SESSION for '%s' failed: %s\n", args.app.c_str(),
-                 Refusal(opened.error()).c_str());
-    return 1;
+  // 1. OPEN_SESSION (spec 4), with ENC_OFFER when encrypting (spec 6).
+  Opened session;
+  if (const int failed = OpenSession(node, *target, args, options, session); failed != 0) {
+    return failed;
   }
-  auto reply = OpenSessionReply::Decode(opened->payload);
-  if (!reply) {
-    std::fprintf(stderr, "mpcat send: bad OPEN_SESSION reply from %s: %s\n",
-                 opened->peer.ToString().c_str(), reply.error().Message().c_str());
-    return 1;
-  }
-  // The reply names the DASP's endpoint; without one (or with an unspecified address) the
-  // DASP is where the reply came from.
-  const Endpoint dasp = reply->dasp_endpoint.valid() && !IsUnspecified(reply->dasp_endpoint)
-                            ? reply->dasp_endpoint
-                            : opened->peer;
-  node.OpenSession(dasp, reply->session);
+  const OpenSessionReply* reply = &session.reply;
+  const Endpoint dasp = session.dasp;
   if (!args.json && !args.quiet) {
-    std::printf("session %u with %s at %s (DASP VA %s, client VA %s, server %s)\n", reply->session,
-                args.app.c_str(), dasp.ToString().c_str(), FormatVa(reply->dasp_va).c_str(),
-                FormatVa(reply->client_va).c_str(),
-                reply->server.empty() ? "-" : reply->server.c_str());
+    const std::string sealed =
+        session.suite ? ", encrypted with suite " + std::to_string(session.suite) + " (" +
+                            std::string(SuiteName(static_cast<Suite>(session.suite))) + ")"
+                      : "";
+    std::printf("session %u with %s at %s (DASP VA %s, client VA %s, server %s%s)\n",
+                reply->session, args.app.c_str(), dasp.ToString().c_str(),
+                FormatVa(reply->dasp_va).c_str(), FormatVa(reply->client_va).c_str(),
+                reply->server.empty() ? "-" : reply->server.c_str(), sealed.c_str());
   }
 
   // 2. The command, `count` times.
@@ -137,6 +227,7 @@ int RunSend(const SendArgs& args) {
         {"dasp_va", reply->dasp_va},
         {"client_va", reply->client_va},
         {"server", reply->server},
+        {"suite", session.suite},
         {"command", args.command},
         {"sent", args.count},
         {"ok", static_cast<int>(rtts_us.size())},

@@ -26,6 +26,7 @@
 #include <dabs/dacp/gateway.h>
 #include <dabs/mp/node.h>
 #include <dabs/mp/result.h>
+#include <dabs/mp/session_handshake.h>
 
 namespace dabs::dacp {
 
@@ -47,6 +48,13 @@ struct ClientConfig {
   int call_transmissions = 0;          // per call; 0: the engine's default (6)
   mp::Duration call_reply_timeout{0};  // after the ACK; 0: the engine's default (5 s)
   bool send_started = true;            // send STARTED once a session is open (spec 7)
+  // Session encryption (spec 6): off, offered (plaintext when the DASP declines) or
+  // required; the suites to offer, most preferred first; the farm's public key, delivered
+  // with the client portion like `farm` (needed unless off); and each key's limits. A
+  // reply whose ENC_ACCEPT does not verify is ignored, so a forger cannot beat the genuine
+  // reply; an open with no acceptable reply fails with kCrypto. Past `limits.soft` in either
+  // direction the client opens a new session (new keys) before its next call.
+  mp::ClientEncryption encryption;
 };
 
 // A client's state; its wire value is what STATUS is answered with (docs/dacp.md).
@@ -74,6 +82,7 @@ struct SessionInfo {
   mp::Va dasp_va = mp::kVaNone;
   mp::Va client_va = mp::kVaNone;
   std::string server;  // the OPEN_SESSION reply's SERVER, if any
+  uint8_t suite = 0;   // spec 6's suite of an encrypted session; 0: plaintext
 };
 
 struct ClientStats {
@@ -86,7 +95,9 @@ struct ClientStats {
   uint32_t started_answered = 0;  // STARTED replies (one per session)
   uint32_t error_reports = 0;     // ERROR_REPORTs sent
   uint64_t calls = 0, call_failures = 0;
-  uint64_t retried_calls = 0;  // calls sent again on a new session after their server vanished
+  uint64_t retried_calls = 0;    // calls sent again on a new session after their server vanished
+  uint32_t rekeys = 0;           // sessions replaced because their keys neared their limit
+  uint32_t refused_replies = 0;  // OPEN_SESSION replies ignored: bad signature, no encryption
 };
 
 using CallCallback = std::function<void(Result<std::vector<uint8_t>>&&)>;
@@ -156,18 +167,26 @@ class Client : public std::enable_shared_from_this<Client> {
   struct Current {  // the session, with a generation that changes whenever it does
     SessionInfo info;
     uint32_t generation = 0;
+    std::shared_ptr<mp::SessionCrypto> cipher;  // null: plaintext
   };
-  struct Retiring {  // a session left behind by REDIRECT or a clean SHUTDOWN
+  struct Retiring {  // a session left behind by REDIRECT, a clean SHUTDOWN or new keys
     mp::Endpoint dasp;
     uint8_t session = 0;
+    mp::Va dasp_va = mp::kVaNone;
+    bool tell = false;  // ours to end: CLOSE_SESSION once its calls are answered
   };
+  struct OpenAttempt;  // one OPEN_SESSION's encryption state (client.cc)
   using Waiter = std::function<void(const Status&)>;
 
   void WaitForOpenLocked(DoneCallback done, std::vector<std::function<void()>>& after);
   void StartOpenLocked(std::vector<std::function<void()>>& after);
-  void OnOpenAnswer(uint32_t attempt, mp::SendResult&& r);
+  void OnOpenAnswer(uint32_t attempt, const std::shared_ptr<OpenAttempt>& state,
+                    mp::SendResult&& r);
   void OnOpenDeadline(uint32_t attempt);
-  void FinishOpen(const Status& s, std::optional<SessionInfo> info, bool rehome);
+  // Counts an attempt's ignored replies into the stats; why the last one was, or "".
+  std::string TakeRefusals(const std::shared_ptr<OpenAttempt>& state);
+  void FinishOpen(const Status& s, std::optional<SessionInfo> info, bool rehome,
+                  std::shared_ptr<mp::SessionCrypto> cipher = nullptr);
   void SendStarted(uint32_t generation, mp::Duration delay);
   void Dispatch(uint16_t command, std::vector<uint8_t> payload, CallCallback done, bool retried);
   void OnCallDone(uint32_t generation, uint16_t command, std::vector<uint8_t> keep,
@@ -181,6 +200,11 @@ class Client : public std::enable_shared_from_this<Client> {
   void EndByServer(const mp::Message& m, SessionEnd how);
   void FollowRedirect(const mp::Message& m);
   void RetireLocked(std::vector<std::function<void()>>& after, bool now);
+  // Replaces an open session with a new one through `farm` (new keys): its keys neared
+  // their limit, or an encrypted session was redirected. REQUIRES: mu_ held, open.
+  void RenewLocked(std::vector<std::function<void()>>& after);
+  // RenewLocked when the current session's keys passed their soft limit.
+  void RekeyIfDue();
   mp::SendOptions CallOptions() const;
 
   GatewaySeat seat_;
@@ -195,9 +219,10 @@ class Client : public std::enable_shared_from_this<Client> {
   std::optional<Current> current_;
   uint32_t generation_ = 0;
   std::optional<Retiring> retiring_;
-  std::vector<Waiter> waiters_;       // run when the attempt under way ends
-  std::shared_ptr<void> open_timer_;  // the open_timeout deadline, while opening
-  std::string lost_;                  // why the last session was lost, reported once re-homed
+  std::vector<Waiter> waiters_;                // run when the attempt under way ends
+  std::shared_ptr<void> open_timer_;           // the open_timeout deadline, while opening
+  std::shared_ptr<OpenAttempt> open_attempt_;  // the attempt under way (its refusals)
+  std::string lost_;  // why the last session was lost, reported once re-homed
   ClientStats stats_;
 };
 

@@ -18,32 +18,37 @@
 #include <dabs/dasp/runtime.h>
 #include <dabs/dasp/server.h>
 #include <dabs/mp/node.h>
+#include <dabs/mp/session_handshake.h>
 
 namespace dabs::dasp {
 
 struct InstanceConfig {
-  std::string app;                    // the application name clients open sessions with
-  mp::Va va = mp::MakeVa(1, 1);       // this instance's VA
-  mp::Endpoint listen;                // UDP endpoint (port 0 picks one)
-  std::string control;                // local socket path (dabs-lbd talks to it); with `lbd`
-                                      // and none given, one beside dabs-lbd's socket
-  std::optional<mp::Endpoint> lbd;    // dabs-lbd's local socket (farm mode)
-  bool standalone = false;            // answer OPEN_SESSION itself (and allocate client VAs)
-  std::vector<mp::Endpoint> groups;   // standalone: also answer OPEN_SESSION sent to these
+  std::string app;                   // the application name clients open sessions with
+  mp::Va va = mp::MakeVa(1, 1);      // this instance's VA
+  mp::Endpoint listen;               // UDP endpoint (port 0 picks one)
+  std::string control;               // local socket path (dabs-lbd talks to it); with `lbd`
+                                     // and none given, one beside dabs-lbd's socket
+  std::optional<mp::Endpoint> lbd;   // dabs-lbd's local socket (farm mode)
+  bool standalone = false;           // answer OPEN_SESSION itself (and allocate client VAs)
+  std::vector<mp::Endpoint> groups;  // standalone: also answer OPEN_SESSION sent to these
   std::string multicast_interface;
-  uint16_t server_index = 1;          // standalone: client VAs are this index + a counter
+  uint16_t server_index = 1;             // standalone: client VAs are this index + a counter
   std::string server_id = "standalone";  // the SERVER tag of OPEN_SESSION replies
-  int workers = 0;                    // 0: one per CPU (at least 2)
-  size_t max_sessions = 1000;         // limits.instance.sessions
-  size_t queue_limit = 65536;         // messages waiting for the workers
-  ReadTimer::Config read_timer;       // timers.read_timeout_ms, timers.backlog_reads
-  WriteTimer::Config write_timer;     // timers.write_timeout_ms
+  int workers = 0;                       // 0: one per CPU (at least 2)
+  size_t max_sessions = 1000;            // limits.instance.sessions
+  size_t queue_limit = 65536;            // messages waiting for the workers
+  ReadTimer::Config read_timer;          // timers.read_timeout_ms, timers.backlog_reads
+  WriteTimer::Config write_timer;        // timers.write_timeout_ms
   mp::Duration lock_timeout = std::chrono::milliseconds(50);  // timers.lock_timeout_ms
-  mp::Duration shutdown_timeout = std::chrono::seconds(5);     // a clean shutdown's bound
-  uint32_t high_water_ms = 250;       // latency.high_water_ms
-  uint32_t low_water_ms = 150;        // latency.low_water_ms
+  mp::Duration shutdown_timeout = std::chrono::seconds(5);    // a clean shutdown's bound
+  uint32_t high_water_ms = 250;                               // latency.high_water_ms
+  uint32_t low_water_ms = 150;                                // latency.low_water_ms
   mp::EngineConfig engine;
   bool udp_offload = true;
+  // Session encryption (spec 6; apps[].encryption, --encryption, --identity-key): off,
+  // offered or required, the farm's identity key that signs ENC_ACCEPT (required unless
+  // off), the suites accepted and each session key's limits.
+  mp::ServerEncryption encryption;
 };
 
 class Instance final : public Runtime {

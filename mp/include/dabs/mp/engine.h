@@ -37,7 +37,11 @@ struct EngineConfig {
   Duration group_initial_timeout = milliseconds(250);
   Duration group_max_timeout = milliseconds(8000);
   double group_jitter = 0.25;
-  bool crc = true;                 // put a CRC-8 on every datagram we send
+  bool crc = true;  // put a CRC-8 on every datagram we send
+  // Bytes each datagram leaves free at its end for a seal added on the way out, in place of
+  // the CRC (a farm daemon's FarmGuard: farm_seal::kOverhead + 1), so that sealed datagrams
+  // still fit 512 bytes and buffers have one size with or without a CRC.
+  size_t datagram_reserve = 0;
   size_t send_queue_limit = 4096;  // per session, waiting behind the 128 in flight
   ReassemblyLimits reassembly;     // spec 1.5 limits (mp.max_message_bytes)
   // NAK 13: a partial message idle for this long (at least; scaled up by the peer's RTT)
@@ -59,6 +63,9 @@ struct Message {
   std::vector<uint8_t> payload;
   Latency latency;  // from the sent time against our clock (spec 1.4)
   bool via_group = false;
+  // The farm sender id (FarmSenderId) of a message that came sealed with the farm key
+  // (mp/farm_guard.h); 0 for everything else. Set by the node, never by the wire alone.
+  uint32_t sealed_by = 0;
 };
 
 struct SendOptions {
@@ -66,6 +73,10 @@ struct SendOptions {
   int max_transmissions = 0;  // 0: the engine's default
   Duration reply_timeout{0};  // 0: the engine's default
   uint64_t client_id = 0;     // handed back in the result (spec 2, async sends)
+  // When set, a reply it returns false for is ignored as if it never came: not ACKed, not
+  // delivered, the send goes on waiting (a forged OPEN_SESSION reply must not beat the
+  // genuine one, spec 6). Runs on the engine's thread; must not call into the engine.
+  std::function<bool(const Message&)> accept_reply = nullptr;
 };
 
 struct SendResult {
@@ -117,6 +128,8 @@ struct EngineStats {
   uint64_t retransmissions = 0;
   uint64_t duplicates = 0;
   uint64_t bad_crc = 0, malformed = 0, unknown_session = 0, crypto_failures = 0;
+  uint64_t replays = 0;           // sealed datagrams dropped for a counter already seen (spec 6)
+  uint64_t rejected_replies = 0;  // replies SendOptions::accept_reply refused
   uint64_t send_failures = 0, reply_timeouts = 0, reassembly_timeouts = 0;
   uint64_t over_budget_drops = 0, unmatched = 0, stale_copies = 0;
   uint64_t clock_skew = 0;
@@ -162,8 +175,11 @@ class Engine {
   void FailAll(Errc error);
 
   // ---- Input.
-  // One received datagram. `via_group`: it came in on a multicast group socket.
-  void OnDatagram(const Endpoint& from, std::span<const uint8_t> bytes, bool via_group = false);
+  // One received datagram. `via_group`: it came in on a multicast group socket. `sealed_by`:
+  // the farm sender whose seal it came in (the node's FarmGuard opened it), stamped on the
+  // message or reply it completes; 0 for everything else.
+  void OnDatagram(const Endpoint& from, std::span<const uint8_t> bytes, bool via_group = false,
+                  uint32_t sealed_by = 0);
   // Processes every timer due at Clock::Now().
   void OnTimer();
   // When OnTimer() has work next; nullopt when nothing is pending.

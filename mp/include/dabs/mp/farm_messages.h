@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <dabs/mp/endpoint.h>
+#include <dabs/mp/farm_seal.h>
 #include <dabs/mp/local_messages.h>
 #include <dabs/mp/result.h>
 #include <dabs/mp/va.h>
@@ -48,6 +49,17 @@ inline constexpr uint8_t kDaspVa = 0x79;          // u32: a client's DASP instan
 inline constexpr uint8_t kOpenedMs = 0x7A;        // u64 Unix milliseconds a session opened
 inline constexpr uint8_t kInstances = 0x7B;       // u32 DASP instances running on a server
 inline constexpr uint8_t kAbstain = 0x7C;         // u8 Abstain: why a ballot carries no votes
+// Keys (docs/spec/farm-seal.md sections 5 and 6). Ids only in HELLO; key material only in
+// KEYRING, which travels sealed.
+inline constexpr uint8_t kKeyringVersion = 0x6A;  // u64
+inline constexpr uint8_t kKeyringPrimary = 0x6B;  // u32 key id
+inline constexpr uint8_t kKeyIds = 0x6C;          // u32 key ids, 4 bytes each
+inline constexpr uint8_t kKrVersion = 0x90;       // u64
+inline constexpr uint8_t kKrPrimary = 0x91;       // u32 key id
+inline constexpr uint8_t kKrKey = 0x92;           // key id (4) || key (32)
+inline constexpr uint8_t kKrOp = 0x93;            // u8 KeyringRequest::Op
+inline constexpr uint8_t kKrKeyId = 0x94;         // u32 key id
+inline constexpr uint8_t kKrForce = 0x95;         // u8 1: even while a live server lacks the key
 }  // namespace farm_tag
 
 // HELLO (server -> LB group, every heartbeat): who the server is and its lease (seed 001).
@@ -65,6 +77,9 @@ struct Hello {
   uint8_t balance = 0;
   uint32_t instances = 0;  // DASP instances running there
   uint32_t sessions = 0;   // sessions open there
+  uint64_t keyring_version = 0;
+  FarmKeyId keyring_primary = 0;   // the key it seals with
+  std::vector<FarmKeyId> key_ids;  // every key it holds (at most 16 are read)
 
   std::vector<uint8_t> Encode() const;
   static Result<Hello> Decode(std::span<const uint8_t> payload);
@@ -132,6 +147,31 @@ struct VaQuery {
   std::string uri;
   std::vector<uint8_t> Encode() const;
   static Result<VaQuery> Decode(std::span<const uint8_t> payload);
+};
+
+// KEYRING (dabs-lbd -> LB group, sealed): a server's whole keyring (farm-seal.md section 6).
+struct KeyringMessage {
+  static constexpr size_t kMaxKeys = 8;
+  uint64_t version = 0;
+  FarmKeyId primary = 0;
+  std::vector<FarmKey> keys;
+  std::string server;  // where the change was made
+
+  std::vector<uint8_t> Encode() const;
+  // Checks the shape only (1..8 keys, each id matching its key, the primary among them).
+  static Result<KeyringMessage> Decode(std::span<const uint8_t> payload);
+};
+
+// KEYRING on dabs-lbd's local socket: one operator's request from dabsctl.
+struct KeyringRequest {
+  enum class Op : uint8_t { kInstall = 1, kUse = 2, kRemove = 3 };
+  Op op = Op::kInstall;
+  std::optional<FarmKey> key;  // kInstall
+  FarmKeyId key_id = 0;        // kUse, kRemove
+  bool force = false;          // kUse: even while a live server lacks the key
+
+  std::vector<uint8_t> Encode() const;
+  static Result<KeyringRequest> Decode(std::span<const uint8_t> payload);
 };
 
 // SERVER_STATS (statistics -> statistics group): the server's figures. Every figure is a

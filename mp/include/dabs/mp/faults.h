@@ -55,7 +55,14 @@ class FaultInjector {
   }
 
   static void Apply(const FaultDecision& d, std::span<uint8_t> bytes) {
-    if (d.corrupt && d.corrupt_offset < bytes.size()) bytes[d.corrupt_offset] ^= d.corrupt_mask;
+    if (!d.corrupt || d.corrupt_offset >= bytes.size()) return;
+    uint8_t mask = d.corrupt_mask;
+    // The C bit is not covered by the CRC, and since it belongs to each datagram (spec 1.6)
+    // no receiver can tell its loss from a datagram sent without a CRC: damage there goes
+    // unseen by design (EngineTest.ACrcBitLostOnTheWayGoesUnseen pins it). The link model
+    // leaves it alone so that what the tests measure is the engine, not that property.
+    if (d.corrupt_offset == 5 /* wire::kOffSentTime */) mask &= ~uint8_t{0x40};
+    bytes[d.corrupt_offset] ^= mask ? mask : uint8_t{0x01};
   }
 
   const FaultProfile& profile() const { return profile_; }

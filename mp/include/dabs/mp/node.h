@@ -15,8 +15,10 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <sys/types.h>
 
 #include <dabs/mp/engine.h>
+#include <dabs/mp/farm_guard.h>
 #include <dabs/mp/faults.h>
 #include <dabs/mp/in_process.h>
 #include <dabs/mp/resolver.h>
@@ -29,8 +31,13 @@ struct NodeConfig {
   std::vector<Endpoint> groups;     // IPv4 multicast groups to receive
   std::string multicast_interface;  // interface address for joins and group sends
   int multicast_ttl = 1;
-  std::optional<std::string> local_path;  // bind a local datagram socket here
-  std::shared_ptr<InProcessHub> hub;      // with in_process_name: reachable in-process
+  std::optional<std::string> local_path;  // bind a local datagram socket here (mode 0600)
+  // Who may send to the local socket: datagrams whose sender (the real uid the kernel
+  // reports) is not listed are dropped and counted in NodeStats::local_refused. Empty: this
+  // process's effective uid and root. A tool talking to daemons that run as another user
+  // lists that user too, or their replies are dropped.
+  std::vector<uid_t> local_allowed_uids;
+  std::shared_ptr<InProcessHub> hub;  // with in_process_name: reachable in-process
   std::string in_process_name;
   size_t socket_buffer_bytes = 8 << 20;  // kernel buffers asked for each socket
   size_t send_queue_limit = 65536;       // datagrams held while a socket is full
@@ -44,6 +51,10 @@ struct NodeConfig {
   // The plant between this node and its peers (the emulator's channels): delays, losses and
   // damage for every UDP datagram sent and received, after `faults`. None: a plain wire.
   std::shared_ptr<LinkShaper> shaper;
+  // A farm daemon's guard (mp/farm_guard.h): seals what goes to the farm, opens and checks
+  // what comes from it before the engine parses anything, and drops what outsiders may not
+  // send. Local-socket and in-process traffic does not pass through it. None: no farm.
+  std::shared_ptr<FarmGuard> farm_guard;
   std::shared_ptr<const VaResolver> resolver;  // for SendToVa
   Self self;                                   // where this node runs, for proximity
   // For a blocking client with no thread running the io_context: SendSync runs it on the
@@ -65,6 +76,7 @@ struct NodeStats {
   uint64_t fault_drops = 0;    // dropped on purpose by the fault profile
   uint64_t offload_sends = 0;  // GSO sends, each carrying several datagrams
   uint64_t local_retries = 0;  // sends to a local peer whose queue was full, tried again
+  uint64_t local_refused = 0;  // local datagrams from a user not in local_allowed_uids, dropped
   size_t pending = 0, peers = 0;
 };
 

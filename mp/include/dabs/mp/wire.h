@@ -58,6 +58,7 @@ enum Command : uint16_t {
   kVaQuery = 0x0030,
   kVaUpdate = 0x0031,
   kConfigSync = 0x0040,
+  kKeyring = 0x0041,  // dabs: the farm's keyring (docs/spec/farm-seal.md section 6)
 };
 
 // True for the system commands spec 7 lists and for every application command; a receiver
@@ -83,6 +84,7 @@ constexpr bool IsKnownCommand(uint16_t c) {
     case kVaQuery:
     case kVaUpdate:
     case kConfigSync:
+    case kKeyring:
       return true;
     default:
       return false;
