@@ -1,16 +1,16 @@
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
 #include <dabs/config/adopt.h>
 #include <dabs/config/consistency.h>
 #include <dabs/config/edit.h>
 #include <dabs/config/farm.h>
 #include <dabs/config/load.h>
 #include <dabs/config/persist.h>
-
-#include <gtest/gtest.h>
-
-#include <filesystem>
-#include <fstream>
-#include <regex>
-#include <sstream>
 
 namespace dabs::config {
 namespace {
@@ -31,8 +31,9 @@ std::string SpecExample() {
 class FarmDir : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("dabs-config-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() /
+            ("dabs-config-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(root_ / "etc");
     fs::create_directories(root_ / "build" / "bin");
     std::ofstream(root_ / "build" / "bin" / "calculator-dasp") << "#!/bin/sh\n";
@@ -53,7 +54,8 @@ class FarmDir : public ::testing::Test {
     EXPECT_EQ(p.size(), 1u) << (p.size() > 1 ? p[1].ToString() : "");
     if (p.empty()) return "";
     const std::string w = p[0].where;
-    return w.substr(w.find("farm.yaml") + 9 + (w.size() > w.find("farm.yaml") + 9 ? 1 : 0)) + ": " + p[0].message;
+    return w.substr(w.find("farm.yaml") + 9 + (w.size() > w.find("farm.yaml") + 9 ? 1 : 0)) + ": " +
+           p[0].message;
   }
 
   fs::path root_;
@@ -85,7 +87,8 @@ TEST_F(FarmDir, TheSpecsExampleLoadsWithEveryValue) {
   EXPECT_EQ(f->servers[0].stats_port, 7511);
   const AppEntry* calc = f->App("calculator");
   ASSERT_NE(calc, nullptr);
-  EXPECT_EQ(calc->dasp, (root_ / "build" / "bin" / "calculator-dasp").string());  // relative to the file
+  EXPECT_EQ(calc->dasp,
+            (root_ / "build" / "bin" / "calculator-dasp").string());  // relative to the file
   EXPECT_EQ(calc->start_at_init, 1u);
   EXPECT_EQ(calc->encryption, "offered");
   EXPECT_EQ(calc->instances_per_process, 4u);
@@ -131,7 +134,42 @@ TEST_F(FarmDir, WrongTypesAndRangesAreRefusedWithWhereAndWhy) {
   stats_group: 239.1.1.2:7400
   config_group: 239.1.1.3:7400
 )");
-  EXPECT_NE(not_group.find("3:10: farm.group: expected an IPv4 multicast group"), std::string::npos) << not_group;
+  EXPECT_NE(not_group.find("3:10: farm.group: expected an IPv4 multicast group"), std::string::npos)
+      << not_group;
+}
+
+// A NUL ("\0" in YAML, raw in CONFIG_SYNC) passed the checks, and inet_pton or exec then saw
+// only what came before it (found by tests/fuzz/fuzz_config_sync).
+TEST_F(FarmDir, AValueWithANulByteIsRefused) {
+  EXPECT_EQ(OnlyProblem(std::string(kMinimal) + "  interface: \"127.0.0.1\\0junk\"\n"),
+            "6:14: farm.interface: expected a value without a NUL byte");
+  EXPECT_FALSE(Normalise(*FindKey("apps[calc].dasp"), std::string("/bin/sh\0x", 9)).ok());
+  EXPECT_FALSE(Normalise(*FindKey("apps[calc].args"), R"(["-v", "a\u0000b"])").ok());
+  EXPECT_TRUE(Normalise(*FindKey("apps[calc].args"), R"(["-v", "a b"])").ok());
+}
+
+// yaml-cpp passes on bytes that are not UTF-8 (a Latin-1 file): a list of them made the loader
+// throw nlohmann's type_error out of LoadFarmFile, and a single value of them was accepted,
+// to throw later wherever it was written as JSON (found by tests/fuzz/fuzz_farm_file).
+TEST_F(FarmDir, TextThatIsNotUtf8IsRefusedNotThrown) {
+  const std::string app = "apps:\n  - name: calc\n    dasp: ../build/bin/calculator-dasp\n";
+  std::string p;
+  ASSERT_NO_THROW(p = OnlyProblem(std::string(kMinimal) + app + "    args: [caf\xe9]\n"));
+  EXPECT_EQ(p, "9:11: apps[calc].args: expected UTF-8 text");
+  EXPECT_EQ(OnlyProblem(std::string(kMinimal) + "snmp:\n  agentx_socket: caf\xe9\n"),
+            "7:18: snmp.agentx_socket: expected UTF-8 text");
+  EXPECT_TRUE(Load(std::string(kMinimal) + "snmp:\n  agentx_socket: caf\xc3\xa9\n").ok());
+}
+
+// Normalise kept 1e-310 (from_chars reads it) but the typed view and the export read values
+// with std::stod, which refuses a subnormal: the file loaded, and then Build failed and
+// ExportYaml threw (found by review while writing tests/fuzz/fuzz_farm_file).
+TEST_F(FarmDir, ASubnormalNumberReadsAsZero) {
+  EXPECT_EQ(Normalise(*FindKey("placement.min_free.cpu_pct"), "1e-310").value(), "0");
+  auto loaded = Load(std::string(kMinimal) + "placement:\n  min_free: {cpu_pct: 1e-310}\n");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().Message();
+  EXPECT_TRUE(Build(loaded->records).ok());
+  EXPECT_NO_THROW((void)ExportYaml(loaded->records));
 }
 
 TEST_F(FarmDir, ADuplicateKeyOrListItemIsRefused) {
@@ -146,7 +184,7 @@ TEST_F(FarmDir, ADuplicateKeyOrListItemIsRefused) {
 TEST_F(FarmDir, AMissingRequiredKeyIsRefused) {
   std::vector<Problem> p;
   EXPECT_FALSE(Load("farm:\n  name: f\n", &p).ok());
-  ASSERT_EQ(p.size(), 3u);  // the three groups
+  ASSERT_EQ(p.size(), 3u);                             // the three groups
   EXPECT_EQ(p[0].message, "farm.group: is required");  // in the order of the key table
 }
 
@@ -175,12 +213,31 @@ TEST_F(FarmDir, ConsistencyProblemsPointAtTheLineTheyComeFrom) {
 
 TEST_F(FarmDir, EveryProblemIsListedNotOnlyTheFirst) {
   std::vector<Problem> p;
-  EXPECT_FALSE(Load(std::string(kMinimal) + "  heartbeat_ms: x\n  lease_ms: y\nmp:\n  max_transmissions: 0\n", &p).ok());
+  EXPECT_FALSE(Load(std::string(kMinimal) +
+                        "  heartbeat_ms: x\n  lease_ms: y\nmp:\n  max_transmissions: 0\n",
+                    &p)
+                   .ok());
   EXPECT_EQ(p.size(), 3u);
 }
 
+TEST_F(FarmDir, AnEncryptedAppWithoutTheFarmsIdentityKeyIsRefused) {
+  const std::string app = "apps:\n  - name: calc\n    dasp: ../build/bin/calculator-dasp\n";
+  const std::string p = OnlyProblem(std::string(kMinimal) + app + "    encryption: required\n");
+  EXPECT_NE(p.find("apps[calc].encryption: is required, which needs farm.identity_key"),
+            std::string::npos)
+      << p;
+  EXPECT_NE(OnlyProblem(std::string(kMinimal) + app + "    encryption: offered\n").find("offered"),
+            std::string::npos);
+  // With the key, or with encryption off, the same file loads.
+  EXPECT_TRUE(Load(std::string(kMinimal) + app + "    encryption: off\n").ok());
+  EXPECT_TRUE(Load(std::string(kMinimal) + "  identity_key: farm.key\n" + app +
+                   "    encryption: required\n")
+                  .ok());
+}
+
 TEST_F(FarmDir, AMissingDaspExecutableStopsTheLoad) {
-  const std::string p = OnlyProblem(std::string(kMinimal) + "apps:\n  - name: ghost\n    dasp: nowhere/ghost-dasp\n");
+  const std::string p =
+      OnlyProblem(std::string(kMinimal) + "apps:\n  - name: ghost\n    dasp: nowhere/ghost-dasp\n");
   EXPECT_NE(p.find("8:11: apps[ghost].dasp: no executable at"), std::string::npos) << p;
 }
 
@@ -214,7 +271,9 @@ TEST_F(FarmDir, ChangesAreCheckedForTypeRoleAndConsistencyAndBumpTheVersion) {
   EXPECT_EQ(p.at(0).where, "farm.heartbeat_ms");
   EXPECT_FALSE(Apply(r, {{"apps[calculator].limits.farm.sessions", "10"}}, admin, "s1").ok());
   // Removing an application's id removes all of it (and its admin's list must follow).
-  auto gone = Apply(r, {{"apps[calculator].name", std::nullopt}, {"users[calc].name", std::nullopt}}, admin, "s1");
+  auto gone =
+      Apply(r, {{"apps[calculator].name", std::nullopt}, {"users[calc].name", std::nullopt}}, admin,
+            "s1");
   ASSERT_TRUE(gone.ok()) << gone.error().Message();
   EXPECT_TRUE(gone->Items("apps").empty());
 }

@@ -1,11 +1,11 @@
-#include <dabs/config/consistency.h>
-
-#include <unistd.h>
-
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <dabs/config/consistency.h>
 
 namespace dabs::config {
 
@@ -37,11 +37,13 @@ std::vector<std::string> List(const Records& r, const std::string& path) {
 void Farm(const Records& r, std::vector<Problem>& out) {
   const auto high = Uint(r, "latency.high_water_ms"), low = Uint(r, "latency.low_water_ms");
   if (high && low && *low >= *high) {
-    out.push_back({"latency.low_water_ms", "must be below latency.high_water_ms (" + std::to_string(*high) + ")"});
+    out.push_back({"latency.low_water_ms",
+                   "must be below latency.high_water_ms (" + std::to_string(*high) + ")"});
   }
   const auto beat = Uint(r, "farm.heartbeat_ms"), lease = Uint(r, "farm.lease_ms");
   if (beat && lease && *lease < 2 * *beat) {
-    out.push_back({"farm.lease_ms", "must be at least two heartbeats (" + std::to_string(2 * *beat) + " ms)"});
+    out.push_back({"farm.lease_ms",
+                   "must be at least two heartbeats (" + std::to_string(2 * *beat) + " ms)"});
   }
   std::map<std::string, std::string> groups;
   for (const char* g : {"farm.group", "farm.stats_group", "farm.config_group"}) {
@@ -51,8 +53,10 @@ void Farm(const Records& r, std::vector<Problem>& out) {
       out.push_back({g, "is the same group as " + it->second + " (" + *v + ")"});
     }
   }
-  if (auto key = r.values.find("farm.identity_key"); key != r.values.end() && ::access(key->second.c_str(), R_OK) != 0) {
-    out.push_back({"farm.identity_key", "cannot read " + key->second + " (dabsctl keygen makes one)"});
+  if (auto key = r.values.find("farm.identity_key");
+      key != r.values.end() && ::access(key->second.c_str(), R_OK) != 0) {
+    out.push_back(
+        {"farm.identity_key", "cannot read " + key->second + " (dabsctl keygen makes one)"});
   }
 }
 
@@ -63,7 +67,8 @@ void Servers(const Records& r, std::vector<Problem>& out) {
     const std::string p = "servers[" + id + "]";
     if (auto index = Uint(r, p + ".index")) {
       if (auto [it, fresh] = indexes.emplace(*index, id); !fresh) {
-        out.push_back({p + ".index", "index " + std::to_string(*index) + " is also server " + it->second + "'s"});
+        out.push_back({p + ".index",
+                       "index " + std::to_string(*index) + " is also server " + it->second + "'s"});
       }
     }
     auto address = r.Effective(p + ".address");
@@ -96,17 +101,27 @@ void Apps(const Records& r, std::vector<Problem>& out) {
     const auto farm_sessions = Uint(r, p + ".limits.farm.sessions");
     const auto instance_sessions = Uint(r, p + ".limits.instance.sessions");
     if (farm_sessions && instance_sessions && *instance_sessions > *farm_sessions) {
-      out.push_back({p + ".limits.instance.sessions", "exceeds the farm limit of " + std::to_string(*farm_sessions)});
+      out.push_back({p + ".limits.instance.sessions",
+                     "exceeds the farm limit of " + std::to_string(*farm_sessions)});
     }
     const auto farm_memory = Uint(r, p + ".limits.farm.memory_mb");
     const auto instance_memory = Uint(r, p + ".limits.instance.memory_mb");
     if (farm_memory && instance_memory && *instance_memory > *farm_memory) {
-      out.push_back({p + ".limits.instance.memory_mb", "exceeds the farm limit of " + std::to_string(*farm_memory) + " MB"});
+      out.push_back({p + ".limits.instance.memory_mb",
+                     "exceeds the farm limit of " + std::to_string(*farm_memory) + " MB"});
+    }
+    // Spec 6: an encrypted application's DASPs sign ENC_ACCEPT with the farm's identity.
+    if (const auto enc = r.Effective(p + ".encryption");
+        enc && *enc != "off" && !r.values.count("farm.identity_key")) {
+      out.push_back({p + ".encryption", "is " + *enc +
+                                            ", which needs farm.identity_key (the farm's Ed25519 "
+                                            "key; dabsctl keygen makes one)"});
     }
     const auto instances = Uint(r, p + ".limits.farm.instances");
     const auto at_init = Uint(r, p + ".start_at_init");
     if (instances && at_init && *at_init > *instances) {
-      out.push_back({p + ".start_at_init", "exceeds limits.farm.instances (" + std::to_string(*instances) + ")"});
+      out.push_back({p + ".start_at_init",
+                     "exceeds limits.farm.instances (" + std::to_string(*instances) + ")"});
     }
   }
 }
@@ -118,8 +133,10 @@ void Users(const Records& r, std::vector<Problem>& out) {
     const std::string p = "users[" + name + "]";
     const auto role = r.Effective(p + ".role").value_or("");
     const auto theirs = List(r, p + ".apps");
-    if (role == "app-admin" && theirs.empty()) out.push_back({p + ".apps", "an app-admin needs the applications they administer"});
-    if (role != "app-admin" && !theirs.empty()) out.push_back({p + ".apps", "only an app-admin has applications"});
+    if (role == "app-admin" && theirs.empty())
+      out.push_back({p + ".apps", "an app-admin needs the applications they administer"});
+    if (role != "app-admin" && !theirs.empty())
+      out.push_back({p + ".apps", "only an app-admin has applications"});
     for (const auto& a : theirs) {
       if (!known.count(a)) out.push_back({p + ".apps", "no application '" + a + "' in apps"});
     }

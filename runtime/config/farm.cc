@@ -1,7 +1,6 @@
-#include <dabs/config/farm.h>
-
 #include <nlohmann/json.hpp>
 
+#include <dabs/config/farm.h>
 #include <dabs/mp/errc.h>
 
 namespace dabs::config {
@@ -100,6 +99,19 @@ const ServerEntry* FarmConfig::Server(const std::string& id) const {
   return nullptr;
 }
 
+uint16_t FarmConfig::IndexOf(const std::string& id) const {
+  const ServerEntry* pinned = Server(id);
+  if (pinned && pinned->index) return pinned->index;
+  // Unpinned servers are s1 .. sN (config.md), server K with index K.
+  if (id.size() > 1 && id.size() <= 5 && id[0] == 's' &&
+      id.find_first_not_of("0123456789", 1) == std::string::npos) {
+    const int k = std::stoi(id.substr(1));
+    return k >= 1 && k <= 4095 ? static_cast<uint16_t>(k) : 0;
+  }
+  if (pinned) return static_cast<uint16_t>(1 + (pinned - servers.data()));
+  return 0;
+}
+
 const AppEntry* FarmConfig::App(const std::string& app) const {
   for (const auto& a : apps) {
     if (a.name == app) return &a;
@@ -136,20 +148,26 @@ Result<FarmConfig> Build(const Records& records) {
     s.id = id;
     s.index = static_cast<uint16_t>(in.Uint(p + ".index"));
     s.address = in.Maybe(p + ".address");
-    for (auto [key, slot] : {std::pair{".port", &s.port}, {".stats_port", &s.stats_port}, {".gui_port", &s.gui_port}}) {
+    for (auto [key, slot] : {std::pair{".port", &s.port},
+                             {".stats_port", &s.stats_port},
+                             {".gui_port", &s.gui_port}}) {
       if (auto v = in.MaybeUint(p + key)) *slot = static_cast<uint16_t>(*v);
     }
     f.servers.push_back(std::move(s));
   }
-  std::sort(f.servers.begin(), f.servers.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
-  for (const auto& name : records.Items("apps")) f.apps.push_back(App(in, name));
+  std::sort(f.servers.begin(), f.servers.end(),
+            [](const auto& a, const auto& b) { return a.index < b.index; });
+  for (const auto& name : records.Items("apps"))
+    f.apps.push_back(App(in, name));
   for (const auto& name : records.Items("users")) {
     const std::string p = "users[" + name + "]";
-    f.users.push_back({name, in.Text(p + ".role"), in.Text(p + ".password_hash"), in.List(p + ".apps")});
+    f.users.push_back(
+        {name, in.Text(p + ".role"), in.Text(p + ".password_hash"), in.List(p + ".apps")});
   }
   f.version = records.version;
   if (!in.missing().empty()) {
-    return Error{make_error_code(mp::Errc::kMalformed), "configuration lacks a valid '" + in.missing() + "'"};
+    return Error{make_error_code(mp::Errc::kMalformed),
+                 "configuration lacks a valid '" + in.missing() + "'"};
   }
   return f;
 }

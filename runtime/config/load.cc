@@ -1,14 +1,14 @@
 // The farm file: YAML to checked records. yaml-cpp accepts duplicate keys and reads `yes` as
 // a boolean; both are caught here (NOTES.md). Marks are 0-based; messages show them 1-based.
-#include <dabs/config/consistency.h>
-#include <dabs/config/load.h>
-
-#include <yaml-cpp/yaml.h>
-
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <dabs/config/consistency.h>
+#include <dabs/config/load.h>
 
 namespace dabs::config {
 
@@ -16,14 +16,17 @@ namespace {
 
 class Loader {
  public:
-  Loader(std::string name, std::filesystem::path base) : name_(std::move(name)), base_(std::move(base)) {}
+  Loader(std::string name, std::filesystem::path base)
+      : name_(std::move(name)), base_(std::move(base)) {}
 
   void Top(const YAML::Node& root) {
-    if (!root.IsMap()) return Report(root, "expected a map of sections (farm:, placement:, apps:, ...)");
+    if (!root.IsMap())
+      return Report(root, "expected a map of sections (farm:, placement:, apps:, ...)");
     for (const auto& [key, node] : Entries(root)) {
       if (key == "servers" || key == "apps" || key == "users") {
         List(key, node);
-      } else if (key == "farm" || key == "placement" || key == "latency" || key == "mp" || key == "snmp") {
+      } else if (key == "farm" || key == "placement" || key == "latency" || key == "mp" ||
+                 key == "snmp") {
         Map(node, key);
       } else {
         Unknown(node, key, "");
@@ -40,7 +43,9 @@ class Loader {
     if (m.line < 0) return name_;
     return name_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
   }
-  void Report(const YAML::Node& n, std::string message) { problems.push_back({Where(n), std::move(message)}); }
+  void Report(const YAML::Node& n, std::string message) {
+    problems.push_back({Where(n), std::move(message)});
+  }
 
   // The entries of a map, in order; a key given twice is reported.
   std::vector<std::pair<std::string, YAML::Node>> Entries(const YAML::Node& map) {
@@ -116,7 +121,11 @@ class Loader {
         if (!item.IsScalar()) return Report(item, "expected text in the list '" + path + "'");
         j.push_back(item.Scalar());
       }
-      text = j.dump();
+      try {
+        text = j.dump();
+      } catch (const nlohmann::json::type_error&) {  // yaml-cpp passes on bytes that are not UTF-8
+        return Report(node, path + ": expected UTF-8 text");
+      }
     } else {
       if (!node.IsScalar()) return Report(node, "expected a single value for '" + path + "'");
       text = node.Scalar();
@@ -144,8 +153,10 @@ class Loader {
       std::string rest(k.path.substr(pattern.size()));
       siblings.insert(rest.substr(0, rest.find_first_of(".[")));
     }
-    if (prefix.empty()) siblings = {"farm", "placement", "latency", "mp", "snmp", "servers", "apps", "users"};
-    for (const auto& s : siblings) known += (known.empty() ? "" : ", ") + s;
+    if (prefix.empty())
+      siblings = {"farm", "placement", "latency", "mp", "snmp", "servers", "apps", "users"};
+    for (const auto& s : siblings)
+      known += (known.empty() ? "" : ", ") + s;
     Report(node, "unknown key '" + key + "'" + (prefix.empty() ? "" : " in '" + prefix + "'") +
                      "; expected one of: " + known);
   }
@@ -156,20 +167,23 @@ class Loader {
 
 }  // namespace
 
-Result<LoadResult> ParseFarmYaml(std::string_view text, const std::string& name, const std::filesystem::path& base,
+Result<LoadResult> ParseFarmYaml(std::string_view text, const std::string& name,
+                                 const std::filesystem::path& base,
                                  std::vector<Problem>* problems) {
   Loader loader(name, base);
   try {
     loader.Top(YAML::Load(std::string(text)));
   } catch (const YAML::Exception& e) {
     // yaml-cpp's own message already says line and column (1-based).
-    loader.problems.push_back({name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
-                               e.msg});
+    loader.problems.push_back(
+        {name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1),
+         e.msg});
   }
   if (loader.problems.empty()) {
     for (const auto& p : CheckConsistency(loader.result.records)) {
       auto where = loader.result.where.find(p.where);
-      loader.problems.push_back({where == loader.result.where.end() ? name : where->second, p.where + ": " + p.message});
+      loader.problems.push_back(
+          {where == loader.result.where.end() ? name : where->second, p.where + ": " + p.message});
     }
   }
   if (!loader.problems.empty()) {

@@ -55,6 +55,9 @@ Result<config::Records> Daemon::Apply(const std::vector<config::Change>& changes
 DaemonStatus Daemon::Status() const {
   return impl_->Status();
 }
+mp::NodeStats Daemon::NodeStats() const {
+  return impl_->NodeStats();
+}
 
 std::string Daemon::StatusJson(const DaemonStatus& s) {
   const Counters& c = s.counters;
@@ -103,6 +106,7 @@ dabs::Status Daemon::Impl::Open() {
   config.groups = {options_.group};
   config.multicast_interface = address;
   config.udp_offload = false;  // little traffic: not worth 512 KiB of receive buffers
+  config.farm_guard = options_.guard;
   if (!options_.local_socket.empty()) config.local_path = options_.local_socket.string();
   std::weak_ptr<Impl> weak = weak_from_this();
   mp::NodeCallbacks callbacks;

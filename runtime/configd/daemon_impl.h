@@ -55,6 +55,7 @@ class Daemon::Impl : public std::enable_shared_from_this<Impl> {
   Result<config::Records> Apply(const std::vector<config::Change>& changes,
                                 const config::Actor& who, std::vector<config::Problem>* problems);
   DaemonStatus Status() const;
+  mp::NodeStats NodeStats() const { return node_->Stats(); }
 
  private:
   // daemon.cc: time and sending.

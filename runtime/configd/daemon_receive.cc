@@ -27,6 +27,9 @@ void CountOrder(Counters& c, const ConfigId& remote, const ConfigId& local) {
 }  // namespace
 
 void Daemon::Impl::OnMessage(mp::Message&& m) {
+  // From the network only what came sealed with the farm key (the guard dropped the rest
+  // before it was parsed); on the local socket, this server's own tools.
+  if (m.peer.kind() == mp::TransportKind::kUdp && m.sealed_by == 0) return;
   switch (m.header.command) {
     case mp::wire::kConfigSync:
       return OnSync(m);
@@ -181,6 +184,7 @@ std::optional<Actions> Daemon::Impl::CheckAndSave(config::Records&& records, con
 // another process (dabsctl config import) is never overwritten by an older one.
 Daemon::Impl::Saved Daemon::Impl::SaveIfNewer(const config::Records& records, const ConfigId& id) {
   Saved saved = Saved::kFailed;
+  std::vector<std::string> changes;
   dabs::Status s = options_.store->Write([&](store::WriteTxn& txn) -> dabs::Status {
     auto stored = config::ReadConfig(txn);
     if (!stored) return stored.error();
@@ -189,12 +193,16 @@ Daemon::Impl::Saved Daemon::Impl::SaveIfNewer(const config::Records& records, co
       return dabs::Status::Ok();
     }
     saved = Saved::kSaved;
+    changes = config::ExecutableChanges(stored->value_or(config::Records{}), records);
     return config::WriteConfig(txn, records, id.origin);  // the audit names the origin
   });
   if (!s) {
     spdlog::error("cannot save {}: {}", id.ToString(), s.error().Message());
     return Saved::kFailed;
   }
+  // What the farm will now run as root: every change is worth an operator's eye.
+  for (const std::string& change : changes)
+    spdlog::warn("{} changes an executable: {}", id.ToString(), change);
   return saved;
 }
 

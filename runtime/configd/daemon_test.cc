@@ -35,6 +35,7 @@ class DaemonPair : public ::testing::Test {
       o.local_socket = farm_.state_dir(s) / "configd.sock";
       o.group = *mp::Endpoint::Parse(farm_.config_group());
       o.interface = "127.0.0.1";
+      o.guard = farm_.Guard(static_cast<uint16_t>(s[1] - '0'));
       auto d = Daemon::Create(io_.io(), o);
       ASSERT_TRUE(d.ok()) << d.error().Message();
       daemons_.push_back(std::move(*d));

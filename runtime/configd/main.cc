@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -18,7 +19,9 @@
 #include <dabs/config/adopt.h>
 #include <dabs/config/farm.h>
 #include <dabs/configd/daemon.h>
+#include <dabs/keyring/farm_channel.h>
 #include <dabs/store/layout.h>
+#include <dabs/store/private_files.h>
 
 namespace {
 
@@ -113,6 +116,12 @@ int Run(const Args& a) {
     spdlog::error("another dabs-configd is running on {}", layout.configd_socket().string());
     return 1;
   }
+  auto prepared = store::PrepareStateDirectory(layout.dir);
+  if (!prepared) {
+    spdlog::error("{}", prepared.error().Message());
+    return 1;
+  }
+  if (!prepared->empty()) spdlog::warn("{}", *prepared);
   auto store = store::Store::Open(layout.store());
   if (!store) {
     spdlog::error("cannot open the store in {}: {}", layout.store().string(),
@@ -128,7 +137,33 @@ int Run(const Args& a) {
     return 2;
   }
 
-  auto created = configd::Daemon::Create(io, Options(*farm, a, **store, layout));
+  // dabs-configd takes nothing from outsiders: every datagram it hears comes sealed.
+  auto channel = keyring::FarmChannel::Open(layout.dir, farm->name, farm->IndexOf(a.server),
+                                            mp::FarmRole::kConfigd, {});
+  if (!channel) {
+    spdlog::error(
+        "{}", channel.error().detail.empty() ? channel.error().Message() : channel.error().detail);
+    return 1;
+  }
+  configd::DaemonOptions options = Options(*farm, a, **store, layout);
+  options.guard = (*channel)->guard();
+  // Once a second: follow a keyring dabs-lbd adopted, and leave our counters for dabsctl.
+  boost::asio::steady_timer keys_timer(io);
+  std::function<void()> keep_keys = [&] {
+    (void)(*channel)->Refresh();
+    (void)(*channel)->Record(**store,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count(),
+                             daemon ? daemon->NodeStats().local_refused : 0);
+    keys_timer.expires_after(std::chrono::seconds(1));
+    keys_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) keep_keys();
+    });
+  };
+  keep_keys();
+
+  auto created = configd::Daemon::Create(io, options);
   if (!created) {
     spdlog::error("cannot join the configuration group: {}", created.error().Message());
     return 1;

@@ -6,7 +6,7 @@
 namespace dabs::configd {
 
 namespace {
-// Our parts carry at least this much DATA (sync_wire.cc: 499 bytes less about 125 of
+// Our parts carry at least this much DATA (sync_wire.cc: 450 bytes less about 125 of
 // header), so a configuration of max_bytes needs at most max_bytes / kMinSlice parts. More
 // parts than that would only cost bookkeeping per part.
 constexpr size_t kMinSlice = 128;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <dabs/config/persist.h>
+#include <dabs/keyring/keyring.h>
 #include <dabs/mp/va.h>
 #include <dabs/mp/wire.h>
 
@@ -131,6 +132,7 @@ TestFarm::TestFarm(const std::string& name) {
 }
 
 TestFarm::~TestFarm() {
+  member_.reset();
   client_.reset();
   io_.reset();
   stores_.clear();
@@ -165,8 +167,23 @@ void TestFarm::WriteFarmFile(int apps, const std::string& interface,
   }
 }
 
+std::shared_ptr<mp::FarmGuard> TestFarm::Guard(uint16_t index) const {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto keys = std::make_shared<mp::FarmKeySet>("test", std::vector<mp::FarmKey>{key_}, key_.id);
+  return std::make_shared<mp::FarmGuard>(keys, mp::FarmSenderId(index, mp::FarmRole::kConfigd),
+                                         mp::FarmIncarnation(now), mp::FarmGuardPolicy{}, nullptr,
+                                         now);
+}
+
 std::unique_ptr<ConfigdProcess> TestFarm::Start(const std::string& server,
                                                 const std::vector<std::string>& prefix) {
+  fs::create_directories(state_dir(server));
+  fs::permissions(state_dir(server), fs::perms::owner_all);
+  if (Status s = keyring::EnsureKey(state_dir(server), key_); !s) {
+    throw std::runtime_error("farm key for " + server + ": " + s.error().Message());
+  }
   return std::make_unique<ConfigdProcess>(farm_file(), server, state_dir(server),
                                           root_ / (server + ".log"), prefix);
 }
@@ -270,6 +287,41 @@ void TestFarm::SendToGroup(uint16_t command, std::vector<uint8_t> payload) {
   once.expect_reply = false;
   Client().Send(*mp::Endpoint::Parse(config_group()), mp::wire::kOpeningSession, command,
                 mp::kVaConfigGroup, std::move(payload), once, [](mp::SendResult&&) {});
+}
+
+mp::Node& TestFarm::Member() {
+  if (!member_) {
+    Client();  // the io threads
+    mp::NodeConfig c;
+    c.udp = *mp::Endpoint::Parse("127.0.0.1:0");
+    c.multicast_interface = "127.0.0.1";
+    c.udp_offload = false;
+    c.farm_guard = Guard(9);
+    auto node = mp::Node::Create(io_->io(), c, {});
+    if (!node) throw std::runtime_error("member node: " + node.error().Message());
+    member_ = std::move(*node);
+  }
+  return *member_;
+}
+
+void TestFarm::SendSealedToGroup(uint16_t command, std::vector<uint8_t> payload) {
+  mp::SendOptions once;
+  once.expect_reply = false;
+  Member().Send(*mp::Endpoint::Parse(config_group()), mp::wire::kOpeningSession, command,
+                mp::kVaConfigGroup, std::move(payload), once, [](mp::SendResult&&) {});
+}
+
+uint64_t TestFarm::Rejected(const std::string& server) {
+  uint64_t n = 0;
+  (void)StoreOf(server).Read([&](const store::ReadTxn& txn) {
+    auto v = txn.Get(store::Database::kStatistics, "security/dabs-configd");
+    if (v && *v) {
+      auto j = nlohmann::json::parse(**v, nullptr, false);
+      if (j.is_object()) n = j.value("rejected_total", uint64_t{0});
+    }
+    return Status::Ok();
+  });
+  return n;
 }
 
 // ---- Namespaces

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <dabs/config/records.h>
+#include <dabs/mp/farm_guard.h>
 #include <dabs/mp/node.h>
 #include <dabs/store/store.h>
 
@@ -75,6 +76,11 @@ class TestFarm {
   std::unique_ptr<ConfigdProcess> Start(const std::string& server,
                                         const std::vector<std::string>& prefix = {});
 
+  // The farm's key: every server started by Start gets it in its keyring, and Guard seals
+  // with it for daemons run in the test's own process.
+  const mp::FarmKey& farm_key() const { return key_; }
+  std::shared_ptr<mp::FarmGuard> Guard(uint16_t index) const;
+
   // The server's store, opened once by this process and kept.
   store::Store& StoreOf(const std::string& server);
   uint64_t Version(const std::string& server);
@@ -91,18 +97,25 @@ class TestFarm {
   bool WaitReady(const std::string& server, Millis timeout = Millis(5000));
   // Sends raw bytes to the configuration group from 127.0.0.1 (for malformed input).
   void SendRawToGroup(const std::vector<uint8_t>& bytes);
-  // Sends an MP message to the configuration group.
+  // Sends an MP message to the configuration group, as an outsider (unsealed).
   void SendToGroup(uint16_t command, std::vector<uint8_t> payload);
+  // The same, sealed with the farm key as a member of the farm (server index 9) would.
+  void SendSealedToGroup(uint16_t command, std::vector<uint8_t> payload);
+  // What the server's dabs-configd refused unsealed or forged (its farm guard's counters, as
+  // it writes them to the store each second): rejected datagrams in all.
+  uint64_t Rejected(const std::string& server);
 
  private:
   mp::Node& Client();
+  mp::Node& Member();
 
   fs::path root_;
+  mp::FarmKey key_ = mp::FarmKey::Generate().value();
   std::string group_address_;
   uint16_t port_ = 0;
   std::map<std::string, std::unique_ptr<store::Store>> stores_;
   std::unique_ptr<mp::IoThreads> io_;
-  std::unique_ptr<mp::Node> client_;
+  std::unique_ptr<mp::Node> client_, member_;
 };
 
 // Network namespaces s1..sN on one bridge (10.77.X.i/24), removed when destroyed.

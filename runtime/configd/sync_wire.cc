@@ -120,6 +120,10 @@ Result<SyncMessage> DecodeSync(std::span<const uint8_t> payload) {
   if (!version) return Malformed("CONFIG_SYNC without an 8-byte VERSION");
   m.id.version = *version;
   if (auto o = t->String(sync_tag::kOrigin)) m.id.origin = std::string(*o);
+  // A server id, that every server logs, stores and writes into its JSON status: text only.
+  if (!config::IsUtf8(m.id.origin) || m.id.origin.find('\0') != std::string::npos) {
+    return Malformed("CONFIG_SYNC ORIGIN is not UTF-8 text");
+  }
   if (const mp::TlvField* d = t->Find(sync_tag::kDigest)) {
     if (d->value.size() != kDigestBytes) return Malformed("CONFIG_SYNC DIGEST is not 32 bytes");
     m.id.digest = DigestToHex(d->value);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <dabs/config/records.h>
+#include <dabs/mp/farm_seal.h>
 #include <dabs/mp/result.h>
 #include <dabs/mp/wire.h>
 
@@ -31,9 +32,9 @@ inline constexpr uint8_t kData = 0x55;     // bytes: this part's slice of the wh
 }  // namespace sync_tag
 
 // The largest CONFIG_SYNC payload one group datagram carries: spec 1's 512 bytes less the
-// basic header and the CRC (group messages are never multi-buffer, see above).
-inline constexpr size_t kMaxGroupPayload =
-    mp::wire::kMaxDatagram - mp::wire::kHeaderSize - mp::wire::kCrcSize;
+// basic header, the CRC and the farm seal (group messages are never multi-buffer, see above;
+// docs/spec/farm-seal.md).
+inline constexpr size_t kMaxGroupPayload = mp::farm_seal::kMaxPayload;
 
 struct SyncMessage {
   Heard kind = Heard::kAnnounce;

@@ -57,8 +57,21 @@ TEST(SyncWire, ASmallConfigurationFitsOneDatagram) {
   EXPECT_EQ(m->id, IdOf(r));
 }
 
-TEST(SyncWire, TheMaximumGroupPayloadFillsA512ByteDatagramWithItsHeaderAndCrc) {
-  EXPECT_EQ(kMaxGroupPayload + 12 + 1, 512u);
+TEST(SyncWire, TheMaximumGroupPayloadFillsA512ByteDatagramWithItsHeaderCrcAndSeal) {
+  EXPECT_EQ(kMaxGroupPayload + 12 + 1 + mp::farm_seal::kOverhead, 512u);
+}
+
+// A peer's ORIGIN of bytes that are not UTF-8 was adopted with its configuration, and the
+// daemon's JSON status then threw nlohmann's type_error (found by review while writing
+// tests/fuzz/fuzz_config_sync, which now checks the id writes as JSON).
+TEST(SyncWire, AnOriginThatIsNotUtf8TextIsMalformed) {
+  EXPECT_FALSE(DecodeSync(EncodeAnnounce({3, "s\xff", ""})).ok());
+  EXPECT_FALSE(DecodeSync(EncodeAnnounce({3, std::string("s1\0x", 4), ""})).ok());
+  config::Records r = Farm(1);
+  r.origin = "caf\xe9";
+  EXPECT_FALSE(DecodeSync(config::EncodeConfigSync(r)).ok());
+  r.origin = "caf\xc3\xa9";
+  EXPECT_TRUE(DecodeSync(config::EncodeConfigSync(r)).ok());
 }
 
 TEST(SyncWire, AWholeConfigurationWithoutDigestIsAcceptedAndGivenOne) {

@@ -46,4 +46,17 @@ int RunKeygen(const Globals& g, const KeygenArgs& args);
 
 int RunPasswd(const Globals& g, const std::string& user);
 
+// dabsctl keys ... (keys.cc; docs/spec/farm-seal.md section 4).
+struct KeysArgs {
+  std::string file;  // generate: where to write it; install: the key file
+  std::string id;    // use, remove: the key id (8 hex digits)
+  bool force = false;
+};
+int RunKeysGenerate(const Globals& g, const KeysArgs& args);
+int RunKeysInstall(const Globals& g, const KeysArgs& args);
+int RunKeysChange(const Globals& g, const KeysArgs& args, bool use);  // use, or remove
+int RunKeysList(const Globals& g);
+// dabsctl security: what this server's farm guards sealed, opened and refused.
+int RunSecurity(const Globals& g);
+
 }  // namespace dabs::ctl

@@ -1,18 +1,15 @@
 // dabsctl keygen: the farm's identity, an Ed25519 private key in PEM (PKCS#8) with mode
-// 0600, at --out, else the farm file's farm.identity_key, else ./farm.key. Never replaces a
-// key without --force: servers sign with the key they loaded, and a lost key is lost.
-#include <cerrno>
-#include <cstring>
+// 0600, at --out, else the farm file's farm.identity_key, else ./farm.key; its public key
+// beside it as FILE.pub (what clients are given), and the fingerprint to compare by eye.
+// Never replaces a key without --force: servers sign with the key they loaded, and a lost
+// key is lost.
 #include <filesystem>
-#include <memory>
+#include <span>
 
-#include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
+
+#include <dabs/mp/identity_key.h>
+#include <dabs/mp/secret_file.h>
 
 #include "commands.h"
 
@@ -37,77 +34,30 @@ Result<std::optional<fs::path>> KeyNamedIn(const std::string& farm) {
   }
 }
 
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct KeyDeleter {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(n));
-}
-
-struct KeyPair {
-  std::string private_pem, public_pem, public_hex;
-};
-
-Result<KeyPair> Generate() {
-  std::unique_ptr<EVP_PKEY, KeyDeleter> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
-  std::unique_ptr<BIO, BioDeleter> priv(BIO_new(BIO_s_secmem()));
-  std::unique_ptr<BIO, BioDeleter> pub(BIO_new(BIO_s_mem()));
-  if (!key || !priv || !pub ||
-      PEM_write_bio_PrivateKey(priv.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
-      PEM_write_bio_PUBKEY(pub.get(), key.get()) != 1) {
-    return Failure("OpenSSL could not make an Ed25519 key");
+// Writes the private key (mode 0600) and FILE.pub beside it (mode 0644), each atomically.
+Status WriteKeyPair(const mp::IdentityKey& key, const fs::path& path, const fs::path& pub,
+                    bool replace) {
+  if (Status s = key.Save(path, replace); !s) return Failure(s.error().Message());
+  if (Status s = mp::WriteSecretFile(pub, key.public_key().Pem(), replace); !s) {
+    return Failure(s.error().Message());
   }
-  unsigned char raw[32];
-  size_t raw_len = sizeof raw;
-  if (EVP_PKEY_get_raw_public_key(key.get(), raw, &raw_len) != 1) {
-    return Failure("OpenSSL could not give the public key");
-  }
-  KeyPair k{BioText(priv.get()), BioText(pub.get()), {}};
-  static const char kHex[] = "0123456789abcdef";
-  for (size_t i = 0; i < raw_len; ++i) {
-    k.public_hex += kHex[raw[i] >> 4];
-    k.public_hex += kHex[raw[i] & 15];
-  }
-  return k;
-}
-
-Status WriteAll(int fd, const std::string& text, const fs::path& path) {
-  for (size_t done = 0; done < text.size();) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Failure("cannot write " + path.string() + ": " + std::strerror(errno));
-    done += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
-    return Failure("cannot finish " + path.string() + ": " + std::strerror(errno));
-  }
+  std::error_code ec;
+  fs::permissions(pub,
+                  fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                      fs::perms::others_read,
+                  ec);  // a public key: anyone may read it
+  if (ec) return Failure("cannot set the mode of " + pub.string() + ": " + ec.message());
   return Status::Ok();
 }
 
-// Creates `path` with mode 0600 holding `text`. Without `replace`, an existing file is an
-// error (O_EXCL, no race); with it, the new file goes in beside it and is renamed over it,
-// so a crash leaves either key whole.
-Status WriteKeyFile(const fs::path& path, const std::string& text, bool replace) {
-  const fs::path target =
-      replace ? fs::path(path.string() + ".new-" + std::to_string(::getpid())) : path;
-  const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return Failure(path.string() + " exists; give --force to replace it");
-    return Failure("cannot create " + target.string() + ": " + std::strerror(errno));
+std::string Hex(std::span<const uint8_t> bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
   }
-  Status written = WriteAll(fd, text, target);
-  ::close(fd);
-  if (written && replace && ::rename(target.c_str(), path.c_str()) != 0) {
-    written = Failure("cannot replace " + path.string() + ": " + std::strerror(errno));
-  }
-  if (!written) ::unlink(target.c_str());
-  return written;
+  return out;
 }
 
 }  // namespace
@@ -120,22 +70,30 @@ int RunKeygen(const Globals& g, const KeygenArgs& a) {
     if (*named) path = **named;
   }
   if (path.empty()) path = kDefaultKeyFile;
+  const fs::path pub = path.string() + ".pub";
   std::error_code ec;
-  if (!a.force && fs::exists(fs::symlink_status(path, ec))) {
-    return Fail(path.string() + " exists; give --force to replace it");
+  for (const fs::path& p : {path, pub}) {
+    if (!a.force && fs::exists(fs::symlink_status(p, ec))) {
+      return Fail(p.string() + " exists; give --force to replace it");
+    }
   }
-  auto key = Generate();
+  auto key = mp::IdentityKey::Generate();
   if (!key) return Fail(key.error());
-  Status written = WriteKeyFile(path, key->private_pem, a.force);
-  OPENSSL_cleanse(key->private_pem.data(), key->private_pem.size());
-  if (!written) return Fail(written.error());
+  if (Status written = WriteKeyPair(*key, path, pub, a.force); !written) {
+    return Fail(written.error());
+  }
+  const mp::FarmPublicKey& k = key->public_key();
   if (g.json) {
     PrintJson({{"path", path.string()},
-               {"public_key_pem", key->public_pem},
-               {"public_key_hex", key->public_hex}});
+               {"public_key_path", pub.string()},
+               {"public_key_pem", k.Pem()},
+               {"public_key_hex", Hex(k.raw())},
+               {"fingerprint", k.Fingerprint()}});
   } else {
-    std::printf("wrote an Ed25519 private key to %s (mode 0600)\npublic key (hex): %s\n%s",
-                path.c_str(), key->public_hex.c_str(), key->public_pem.c_str());
+    std::printf(
+        "wrote an Ed25519 private key to %s (mode 0600) and its public key to %s\n"
+        "fingerprint %s\npublic key (hex): %s\n%s",
+        path.c_str(), pub.c_str(), k.Fingerprint().c_str(), Hex(k.raw()).c_str(), k.Pem().c_str());
   }
   return 0;
 }

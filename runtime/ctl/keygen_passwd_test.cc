@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <dabs/auth/password.h>
+#include <dabs/mp/identity_key.h>
 
 #include "ctl_test_support.h"
 
@@ -55,6 +56,24 @@ TEST_F(Keygen, WritesALoadableEd25519KeyReadableOnlyByItsOwnerAndPrintsThePublic
   EXPECT_EQ(r.Json()["path"], key.string());
 }
 
+TEST_F(Keygen, WritesThePublicKeyBesideItAndPrintsItsFingerprint) {
+  const fs::path key = root_ / "id.pem";
+  const CtlRun r = RunCtl({"keygen", "--out", key.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path pub = root_ / "id.pem.pub";
+  EXPECT_EQ(r.Json()["public_key_path"], pub.string());
+  EXPECT_EQ(Mode(pub), 0644u);
+  EXPECT_EQ(ReadFile(pub), r.Json()["public_key_pem"].get<std::string>());
+  auto loaded = mp::FarmPublicKey::Load(pub);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().Message();
+  EXPECT_EQ(r.Json()["fingerprint"], loaded->Fingerprint());
+  EXPECT_EQ(r.Json()["fingerprint"].get<std::string>().rfind("SHA256:", 0), 0u);
+  const CtlRun text = RunCtl({"keygen", "--out", (root_ / "b.pem").string()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("fingerprint SHA256:"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("b.pem.pub"), std::string::npos) << text.out;
+}
+
 TEST_F(Keygen, RefusesToReplaceAKeyWithoutForce) {
   const fs::path key = root_ / "id.pem";
   ASSERT_EQ(RunCtl({"keygen", "--out", key.string()}).exit_code, 0);
@@ -69,7 +88,8 @@ TEST_F(Keygen, RefusesToReplaceAKeyWithoutForce) {
   EXPECT_NE(ReadFile(key), first);
   EXPECT_EQ(Mode(key), 0600u);
   EXPECT_EQ(Ed25519PublicHex(key).size(), 64u);
-  EXPECT_EQ(std::distance(fs::directory_iterator(root_), fs::directory_iterator()), 1);
+  // The key and FILE.pub, no temporary file left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(root_), fs::directory_iterator()), 2);
 }
 
 TEST_F(Keygen, GoesWhereTheFarmFileNamesItsIdentityKeyEvenBeforeTheFileValidates) {

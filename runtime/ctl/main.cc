@@ -86,6 +86,7 @@ struct CommandLine {
   ShutdownArgs shutdown;
   bool clean = false;
   KeygenArgs keygen;
+  KeysArgs keys;
   std::string user;
 
   CommandLine() = default;
@@ -188,6 +189,33 @@ void DeclareSecrets(CommandLine& c) {
   c.Command(passwd, [&c] { return RunPasswd(c.g, c.user); });
 }
 
+void DeclareKeys(CommandLine& c) {
+  auto* keys = c.app.add_subcommand(
+      "keys", "The farm keys every farm datagram is sealed with (docs/spec/farm-seal.md)");
+  keys->require_subcommand(1);
+  auto* generate = keys->add_subcommand("generate", "Make a new farm key file (mode 0600)");
+  generate->add_option("file", c.keys.file, "Where to write it (seal.key, say)")->required();
+  generate->add_flag("--force", c.keys.force, "Replace an existing file");
+  c.Command(generate, [&c] { return RunKeysGenerate(c.g, c.keys); });
+  auto* install = keys->add_subcommand(
+      "install",
+      "Add a key to every server's keyring (to this server's alone when no dabs-lbd runs)");
+  install->add_option("file", c.keys.file, "The key file")->required();
+  c.Command(install, [&c] { return RunKeysInstall(c.g, c.keys); });
+  auto* use = keys->add_subcommand("use", "Make a key the one every server seals with");
+  use->add_option("id", c.keys.id, "The key id (dabsctl keys list)")->required();
+  use->add_flag("--force", c.keys.force, "Even while a live server does not hold it yet");
+  c.Command(use, [&c] { return RunKeysChange(c.g, c.keys, true); });
+  auto* remove = keys->add_subcommand("remove", "Take a key out of every server's keyring");
+  remove->add_option("id", c.keys.id, "The key id")->required();
+  c.Command(remove, [&c] { return RunKeysChange(c.g, c.keys, false); });
+  c.Command(keys->add_subcommand("list", "This server's keys and which live servers hold each"),
+            [&c] { return RunKeysList(c.g); });
+  c.Command(c.app.add_subcommand(
+                "security", "What this server's daemons sealed, opened and refused, by reason"),
+            [&c] { return RunSecurity(c.g); });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -201,6 +229,7 @@ int main(int argc, char** argv) {
   DeclareConfig(c);
   DeclareShutdown(c);
   DeclareSecrets(c);
+  DeclareKeys(c);
   AddGlobalsFooter(c.app);
   try {
     c.app.parse(argc, argv);

@@ -3,19 +3,15 @@
 // the instance and replies once the instance took it, or NAKs with why not), then watches
 // the directory until the instance is stopped or gone.
 #include <chrono>
-#include <cstring>
 #include <thread>
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <dabs/mp/errc.h>
-#include <dabs/mp/node.h>
 #include <dabs/mp/system_messages.h>
 #include <dabs/mp/wire.h>
 #include <dabs/store/layout.h>
 
 #include "commands.h"
+#include "lbd_link.h"
 #include "state.h"
 #include "views.h"
 
@@ -26,14 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kPollPeriod = std::chrono::milliseconds(100);
-
-// Our local socket's path, for the signal handler to remove (unlink is async-signal-safe).
-char g_socket_path[256];
-
-extern "C" void RemoveSocketAndExit(int signal) {
-  if (g_socket_path[0] != '\0') ::unlink(g_socket_path);
-  ::_exit(128 + signal);
-}
 
 // The directory record of `dasp` (a VA or mp:// URI), or nullopt when there is none.
 Result<std::optional<store::DirectoryRecord>> FindDasp(const store::Store& s,
@@ -73,8 +61,8 @@ bool IsLocalDasp(const store::Store& s, uint32_t va) {
 }
 
 // Sends SHUTDOWN and waits for dabs-lbd's answer; the error is the line to print.
-Status AskLbd(const ServerContext& c, const store::DirectoryRecord& d, bool emergency,
-              std::chrono::milliseconds timeout, bool progress) {
+Status AskShutdown(const ServerContext& c, const store::DirectoryRecord& d, bool emergency,
+                   std::chrono::milliseconds timeout, bool progress) {
   const store::ServerLayout layout{c.dir()};
   if (!fs::exists(layout.lbd_socket())) {
     return Failure("dabs-lbd is not running on " + c.server_id() + " (no " +
@@ -84,24 +72,8 @@ Status AskLbd(const ServerContext& c, const store::DirectoryRecord& d, bool emer
     std::fprintf(stderr, "asking dabs-lbd on %s for %s shutdown of %s\n", c.server_id().c_str(),
                  emergency ? "an emergency" : "a clean", mp::FormatVa(d.va).c_str());
   }
-  const fs::path own = c.dir() / ("ctl-" + std::to_string(::getpid()) + ".sock");
-  std::snprintf(g_socket_path, sizeof g_socket_path, "%s", own.c_str());
-  ::signal(SIGINT, RemoveSocketAndExit);
-  ::signal(SIGTERM, RemoveSocketAndExit);
-
-  mp::IoThreads io(1);
-  mp::NodeConfig config;
-  config.local_path = own.string();
-  config.udp_offload = false;
-  config.socket_buffer_bytes = 256 << 10;
-  config.engine.reply_timeout = timeout;
-  auto node = mp::Node::Create(io.io(), config, {});
-  if (!node) return Failure("cannot bind " + own.string() + ": " + node.error().Message());
   const uint8_t mode = emergency ? mp::wire::kShutdownEmergency : mp::wire::kShutdownClean;
-  auto reply = (*node)->SendSync(mp::Endpoint::Local(layout.lbd_socket().string()), 0,
-                                 mp::wire::kShutdown, d.va, mp::EncodeU8(mode));
-  (*node)->Stop();  // removes our socket
-  g_socket_path[0] = '\0';
+  auto reply = ctl::AskLbd(c.dir(), mp::wire::kShutdown, d.va, mp::EncodeU8(mode), timeout);
   if (reply) return Status::Ok();
   const Error& e = reply.error();
   const std::string what = mp::FormatVa(d.va);
@@ -166,7 +138,7 @@ int RunShutdown(const Globals& g, const ShutdownArgs& a) {
   std::string state = d.state;
   if (state != "stopped" && state != "failed") {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start);
-    if (Status asked = AskLbd(*c, d, a.emergency, left, !g.json); !asked)
+    if (Status asked = AskShutdown(*c, d, a.emergency, left, !g.json); !asked)
       return Fail(asked.error());
     auto final_state = AwaitStop(*c, d, deadline, !g.json);
     if (!final_state) return Fail(final_state.error());

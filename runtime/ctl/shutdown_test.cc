@@ -6,6 +6,10 @@
 #include <future>
 #include <mutex>
 
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <dabs/mp/node.h>
 #include <dabs/mp/system_messages.h>
 #include <dabs/mp/wire.h>
@@ -183,6 +187,38 @@ TEST_F(Shutdown, AnInstanceThatNeverStopsFailsAtTheTimeout) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("0x00100001 is still ready (see --timeout-ms)"), std::string::npos) << r.err;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+// dabs-lbd running as the daemons' own user (here "nobody"), who owns the state directory:
+// a child process that becomes that user, answers SHUTDOWNs on `socket` for a while and
+// exits. REQUIRES: the caller has no other thread (the child goes on after fork).
+pid_t StartLbdAs(uid_t uid, const fs::path& socket) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  if (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(2);
+  FakeLbd lbd(socket, Accept);
+  const bool asked = lbd.WaitForMessage(10s).has_value();
+  std::this_thread::sleep_for(300ms);  // the reply leaves from the node's own thread
+  ::_exit(asked ? 0 : 1);
+}
+
+TEST_F(Shutdown, AsRootItTakesTheAnswerOfALbdRunningAsTheStateDirectorysOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run dabs-lbd as another user";
+  constexpr uid_t kDaemons = 65534;
+  ASSERT_EQ(::chown(dir_.c_str(), kDaemons, kDaemons), 0);
+  ::chmod(root_.c_str(), 0711);  // the way down to the daemons' directory
+  const pid_t lbd = StartLbdAs(kDaemons, dir_ / "lbd.sock");
+  ASSERT_GT(lbd, 0);
+  for (int i = 0; i < 500 && !fs::exists(dir_ / "lbd.sock"); ++i)
+    std::this_thread::sleep_for(10ms);
+  auto run = Start({"0x00100001", "--clean", "--timeout-ms", "3000"});
+  std::this_thread::sleep_for(300ms);
+  PutDirectory(dir_, Instance("stopped", "s1"));
+  const CtlRun r = run.get();
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // without the owner's uid its reply would be dropped
+  int status = 0;
+  ASSERT_EQ(::waitpid(lbd, &status, 0), lbd);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the stand-in got no SHUTDOWN";
 }
 
 TEST_F(Shutdown, WithoutLbdOrWithAnUnknownDaspItSaysSo) {

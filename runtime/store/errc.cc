@@ -42,6 +42,8 @@ class Category final : public std::error_category {
         return "store transaction retried too often";
       case Errc::kLmdb:
         return "LMDB error";
+      case Errc::kUnsafePermissions:
+        return "state directory open to other users";
     }
     return "unknown store error " + std::to_string(v);
   }

@@ -1,4 +1,8 @@
+#include <cmath>
 #include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -20,66 +24,100 @@ Result<T> Parse(std::string_view text, const char* what, void (*fill)(const json
   T r;
   try {
     fill(j, r);
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {  // json::exception, or Get's std::out_of_range
     return Error{make_error_code(Errc::kCorrupted), std::string(what) + " record: " + e.what()};
   }
   return r;
 }
 
+// JSON text of a record. Texts come off the network unchecked (an OPEN_SESSION's APP and
+// CLIENT_ID end up in a placement decision): bytes that are not UTF-8 are written as U+FFFD
+// rather than thrown as json::type_error, which would take the daemon down.
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Whether the number `j` is a whole number T can hold. get<T>() would cast whatever it finds:
+// a float beyond T's range is undefined behaviour, an integer beyond it wraps.
+template <typename T>
+bool Fits(const json& j) {
+  using limits = std::numeric_limits<T>;
+  if (j.is_number_unsigned()) return j.get<uint64_t>() <= uint64_t{limits::max()};
+  if (j.is_number_integer()) {
+    const int64_t v = j.get<int64_t>();
+    return v >= 0 ? uint64_t(v) <= uint64_t{limits::max()} : v >= int64_t{limits::min()};
+  }
+  const double v = j.get<double>();
+  // The bounds as doubles: 2^64 for a uint64_t's max + 1, exact for the smaller types.
+  return v == std::trunc(v) && v >= double(limits::min()) && v < double(limits::max()) + 1.0;
+}
+
 template <typename T>
 void Get(const json& j, const char* key, T& out) {
-  if (auto it = j.find(key); it != j.end() && !it->is_null()) out = it->get<T>();
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (it->is_number() && !Fits<T>(*it))
+      throw std::out_of_range(std::string("'") + key + "' is out of range: " + it->dump());
+  }
+  out = it->get<T>();
+}
+
+// One field of a record: its JSON name and where it lives. A record's fields are listed
+// once, as a tuple of these, and both directions walk the same list.
+template <typename R, typename T>
+struct Field {
+  const char* name;
+  T R::*member;
+};
+// Spelled out for clang before 17 (the fuzz build's), which does not deduce an aggregate's
+// template arguments from its initialiser.
+template <typename R, typename T>
+Field(const char*, T R::*) -> Field<R, T>;
+
+template <typename R, typename Fields>
+json ToJsonWith(const R& r, const Fields& fields) {
+  json j = json::object();
+  std::apply([&](const auto&... f) { ((j[f.name] = r.*(f.member)), ...); }, fields);
+  return j;
+}
+
+template <typename R, typename Fields>
+void FillWith(const json& j, R& r, const Fields& fields) {
+  std::apply([&](const auto&... f) { (Get(j, f.name, r.*(f.member)), ...); }, fields);
 }
 
 }  // namespace
 
+// ServerRecord's fields, listed once for both directions.
+constexpr auto kServerFields = std::make_tuple(
+    Field{"id", &ServerRecord::id}, Field{"index", &ServerRecord::index},
+    Field{"lbd", &ServerRecord::lbd}, Field{"stats", &ServerRecord::stats},
+    Field{"config", &ServerRecord::config}, Field{"incarnation", &ServerRecord::incarnation},
+    Field{"lease_ms", &ServerRecord::lease_ms},
+    Field{"last_heard_ms", &ServerRecord::last_heard_ms},
+    Field{"joined_ms", &ServerRecord::joined_ms}, Field{"state", &ServerRecord::state},
+    Field{"load_x100", &ServerRecord::load_x100}, Field{"eligible", &ServerRecord::eligible},
+    Field{"config_version", &ServerRecord::config_version}, Field{"self", &ServerRecord::self},
+    Field{"instances", &ServerRecord::instances}, Field{"sessions", &ServerRecord::sessions},
+    Field{"keyring_version", &ServerRecord::keyring_version},
+    Field{"keyring_primary", &ServerRecord::keyring_primary},
+    Field{"key_ids", &ServerRecord::key_ids});
+
 std::string ToJson(const ServerRecord& r) {
-  return json{{"id", r.id},
-              {"index", r.index},
-              {"lbd", r.lbd},
-              {"stats", r.stats},
-              {"config", r.config},
-              {"incarnation", r.incarnation},
-              {"lease_ms", r.lease_ms},
-              {"last_heard_ms", r.last_heard_ms},
-              {"joined_ms", r.joined_ms},
-              {"state", r.state},
-              {"load_x100", r.load_x100},
-              {"eligible", r.eligible},
-              {"config_version", r.config_version},
-              {"self", r.self},
-              {"instances", r.instances},
-              {"sessions", r.sessions}}
-      .dump();
+  return Dump(ToJsonWith(r, kServerFields));
 }
 
 Result<ServerRecord> ServerRecordFromJson(std::string_view text) {
-  return Parse<ServerRecord>(text, "server", [](const json& j, ServerRecord& r) {
-    Get(j, "id", r.id);
-    Get(j, "index", r.index);
-    Get(j, "lbd", r.lbd);
-    Get(j, "stats", r.stats);
-    Get(j, "config", r.config);
-    Get(j, "incarnation", r.incarnation);
-    Get(j, "lease_ms", r.lease_ms);
-    Get(j, "last_heard_ms", r.last_heard_ms);
-    Get(j, "joined_ms", r.joined_ms);
-    Get(j, "state", r.state);
-    Get(j, "load_x100", r.load_x100);
-    Get(j, "eligible", r.eligible);
-    Get(j, "config_version", r.config_version);
-    Get(j, "self", r.self);
-    Get(j, "instances", r.instances);
-    Get(j, "sessions", r.sessions);
-  });
+  return Parse<ServerRecord>(text, "server",
+                             [](const json& j, ServerRecord& r) { FillWith(j, r, kServerFields); });
 }
 
 std::string ToJson(const StatsRecord& r) {
-  return json{{"server", r.server},
-              {"index", r.index},
-              {"sampled_ms", r.sampled_ms},
-              {"figures", r.figures}}
-      .dump();
+  return Dump(json{{"server", r.server},
+                   {"index", r.index},
+                   {"sampled_ms", r.sampled_ms},
+                   {"figures", r.figures}});
 }
 
 Result<StatsRecord> StatsRecordFromJson(std::string_view text) {
@@ -92,19 +130,18 @@ Result<StatsRecord> StatsRecordFromJson(std::string_view text) {
 }
 
 std::string ToJson(const DaspRecord& r) {
-  return json{{"va", r.va},
-              {"uri", r.uri},
-              {"app", r.app},
-              {"server", r.server},
-              {"pid", r.pid},
-              {"state", r.state},
-              {"sessions", r.sessions},
-              {"udp", r.udp},
-              {"control", r.control},
-              {"started_ms", r.started_ms},
-              {"restarts", r.restarts},
-              {"process", r.process}}
-      .dump();
+  return Dump(json{{"va", r.va},
+                   {"uri", r.uri},
+                   {"app", r.app},
+                   {"server", r.server},
+                   {"pid", r.pid},
+                   {"state", r.state},
+                   {"sessions", r.sessions},
+                   {"udp", r.udp},
+                   {"control", r.control},
+                   {"started_ms", r.started_ms},
+                   {"restarts", r.restarts},
+                   {"process", r.process}});
 }
 
 Result<DaspRecord> DaspRecordFromJson(std::string_view text) {
@@ -125,10 +162,16 @@ Result<DaspRecord> DaspRecordFromJson(std::string_view text) {
 }
 
 std::string ToJson(const DirectoryRecord& r) {
-  return json{{"va", r.va},       {"uri", r.uri},          {"kind", r.kind}, {"server", r.server},
-              {"udp", r.udp},     {"local", r.local},      {"pid", r.pid},   {"app", r.app},
-              {"state", r.state}, {"sessions", r.sessions}}
-      .dump();
+  return Dump(json{{"va", r.va},
+                   {"uri", r.uri},
+                   {"kind", r.kind},
+                   {"server", r.server},
+                   {"udp", r.udp},
+                   {"local", r.local},
+                   {"pid", r.pid},
+                   {"app", r.app},
+                   {"state", r.state},
+                   {"sessions", r.sessions}});
 }
 
 Result<DirectoryRecord> DirectoryRecordFromJson(std::string_view text) {
@@ -147,13 +190,12 @@ Result<DirectoryRecord> DirectoryRecordFromJson(std::string_view text) {
 }
 
 std::string ToJson(const SessionRecord& r) {
-  return json{{"app", r.app},
-              {"server", r.server},
-              {"dasp_va", r.dasp_va},
-              {"client_va", r.client_va},
-              {"client_endpoint", r.client_endpoint},
-              {"opened_ms", r.opened_ms}}
-      .dump();
+  return Dump(json{{"app", r.app},
+                   {"server", r.server},
+                   {"dasp_va", r.dasp_va},
+                   {"client_va", r.client_va},
+                   {"client_endpoint", r.client_endpoint},
+                   {"opened_ms", r.opened_ms}});
 }
 
 Result<SessionRecord> SessionRecordFromJson(std::string_view text) {
@@ -190,11 +232,14 @@ std::string ToJson(const DecisionRecord& r) {
                        {"has_instance", b.has_instance},
                        {"abstain", b.abstain}});
   }
-  return json{{"request_key", r.request_key}, {"app", r.app},
-              {"decided_ms", r.decided_ms},   {"waited_us", r.waited_us},
-              {"all_voted", r.all_voted},     {"winner", r.winner},
-              {"outcome", r.outcome},         {"ballots", ballots}}
-      .dump();
+  return Dump(json{{"request_key", r.request_key},
+                   {"app", r.app},
+                   {"decided_ms", r.decided_ms},
+                   {"waited_us", r.waited_us},
+                   {"all_voted", r.all_voted},
+                   {"winner", r.winner},
+                   {"outcome", r.outcome},
+                   {"ballots", ballots}});
 }
 
 Result<DecisionRecord> DecisionRecordFromJson(std::string_view text) {

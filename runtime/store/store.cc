@@ -5,6 +5,7 @@
 #include <lmdb.h>
 
 #include <dabs/store/errc.h>
+#include <dabs/store/private_files.h>
 #include <dabs/store/store.h>
 
 #include "lmdb_error.h"
@@ -50,9 +51,8 @@ Store::~Store() {
 Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& dir,
                                            const StoreOptions& options) {
   if (Status s = Validate(options); !s) return s.error();
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Error{ec, "create directory " + dir.string()};
+  auto private_dir = EnsurePrivateDirectory(dir, "data.mdb");
+  if (!private_dir) return private_dir.error();
   auto claim = detail::DirectoryClaim::Make(dir);
   if (!claim) return claim.error();
   std::unique_ptr<Store> store(new Store(dir, options));
@@ -80,6 +80,10 @@ Status Store::OpenEnvironment() {
   if (rc != 0) return LmdbError(rc, "configure environment");
   if (rc = mdb_env_open(env_, dir_.c_str(), flags, options_.file_mode); rc != 0) {
     return LmdbError(rc, "open environment " + dir_.string());
+  }
+  // file_mode applies only to files LMDB creates; older builds' files may be 0644.
+  for (const char* file : {"data.mdb", "lock.mdb"}) {
+    if (Status s = TightenPrivateFile(dir_ / file); !s) return s;
   }
   handles_->max_key_bytes = static_cast<size_t>(mdb_env_get_maxkeysize(env_));
   handles_->max_value_bytes = options_.max_value_bytes;

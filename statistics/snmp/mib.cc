@@ -32,6 +32,8 @@ std::vector<MibObject> Build() {
   scalar("dabsFarmSessions", farm_scalar::kSessions, S::kGauge32);
   scalar("dabsFarmInstances", farm_scalar::kInstances, S::kGauge32);
   scalar("dabsFarmConfigVersion", farm_scalar::kConfigVersion, S::kUnsigned32);
+  scalar("dabsFarmRejectedDatagrams", farm_scalar::kRejectedDatagrams, S::kCounter32);
+  scalar("dabsFarmKey", farm_scalar::kFarmKey, S::kDisplayString);
 
   auto table = [&](std::string_view table_name, std::string_view entry_name, uint32_t arc,
                    Oid (*column_oid)(uint32_t),

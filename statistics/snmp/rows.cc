@@ -77,7 +77,9 @@ std::map<uint32_t, Value> FarmScalarValues(const FarmScalars& farm) {
           {kServersAlive, Value::Gauge(farm.servers_alive)},
           {kSessions, Value::Gauge(static_cast<double>(farm.sessions))},
           {kInstances, Value::Gauge(static_cast<double>(farm.instances))},
-          {kConfigVersion, Value::Unsigned(farm.config_version)}};
+          {kConfigVersion, Value::Unsigned(farm.config_version)},
+          {kRejectedDatagrams, Value::Counter(farm.rejected_datagrams)},
+          {kFarmKey, Value::String(farm.farm_key)}};
 }
 
 std::vector<TableRow> ServerRows(const std::vector<ServerRow>& servers) {

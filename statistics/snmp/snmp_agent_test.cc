@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <dabs/config/farm.h>
+#include <dabs/config/load.h>
+#include <dabs/mp/wire.h>
 #include <dabs/snmp/mib.h>
 #include <dabs/snmp/rows.h>
 
@@ -96,6 +99,35 @@ TEST(SnmpAgent, SnmpwalkShowsTheFarmAndSnmptrapdHearsItsNotifications) {
             "STRING: \"test-farm\"");
   EXPECT_EQ(scalars[OidToString(FarmScalarOid(farm_scalar::kThisServer)) + ".0"], "STRING: \"s1\"");
   EXPECT_EQ(Number(scalars[OidToString(FarmScalarOid(farm_scalar::kServersAlive)) + ".0"]), 3);
+  // An outsider's SERVER_STATS to the statistics group: dropped unsealed, and counted where
+  // an operator's monitoring looks (dabsFarmRejectedDatagrams); the key s1 seals with, named.
+  {
+    auto loaded = config::LoadFarmFile(farm);
+    ASSERT_TRUE(loaded.ok());
+    const auto group = config::Build(loaded->records).value().stats_group;
+    mp::IoThreads outsider_io(1);
+    mp::NodeConfig oc;
+    oc.udp = mp::Endpoint::Parse("127.0.0.1:0").value();
+    oc.multicast_interface = "127.0.0.1";
+    auto outsider = mp::Node::Create(outsider_io.io(), oc, {}).value();
+    mp::SendOptions once;
+    once.expect_reply = false;
+    mp::ServerStats forged{"s2", 2, {}};
+    forged.figures.values[mp::server_stat::kCpuPctX100] = 9999;
+    for (int i = 0; i < 5; ++i)
+      outsider->Send(group, 0, mp::wire::kServerStats, mp::kVaStatsGroup, forged.Encode(), once,
+                     [](mp::SendResult&&) {});
+    const std::string rejected = OidToString(FarmScalarOid(farm_scalar::kRejectedDatagrams)) + ".0";
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          scalars = Walk(snmp_port, EnterpriseOid({kObjectsArc, kFarmArc}));
+          return scalars.count(rejected) && Number(scalars[rejected]) >= 5;
+        },
+        20s))
+        << "dabsFarmRejectedDatagrams: " << scalars[rejected];
+    EXPECT_EQ(scalars[OidToString(FarmScalarOid(farm_scalar::kFarmKey)) + ".0"],
+              "STRING: \"" + FarmKeyOf(farm).IdText() + "\"");
+  }
   auto apps = Walk(snmp_port, EnterpriseOid({kObjectsArc, kAppTableArc}));
   EXPECT_EQ(
       Number(apps[Instance(AppColumnOid(app_column::kFarmSessionLimit), StringIndex("calc"))]),

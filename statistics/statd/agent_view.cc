@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <nlohmann/json.hpp>
+
 #include <dabs/statd/agent_view.h>
 #include <dabs/statd/server_figures.h>
 
@@ -154,6 +156,19 @@ Result<StoreView> ReadStoreView(const store::ReadTxn& txn) {
     });
     if (!s) return s.error();
   }
+  s = txn.ForEach(Database::kStatistics, "security/", [&](std::string_view k, std::string_view v) {
+    const auto j = nlohmann::json::parse(v, nullptr, false);
+    if (!j.is_object()) return store::Visit::kContinue;
+    const auto total = j.find("rejected_total");
+    if (total != j.end() && total->is_number_unsigned())
+      view.rejected_datagrams += total->get<uint64_t>();
+    const auto primary = j.find("primary");
+    if (k == "security/dabs-statd" && primary != j.end() && primary->is_string()) {
+      view.farm_key = primary->get<std::string>();
+    }
+    return store::Visit::kContinue;
+  });
+  if (!s) return s.error();
   return view;
 }
 
@@ -167,6 +182,8 @@ snmp::AgentSnapshot BuildAgentSnapshot(const ViewInputs& in) {
   out.farm.name = in.config->name;
   out.farm.this_server = in.self;
   out.farm.config_version = in.config->version;
+  out.farm.rejected_datagrams = in.store->rejected_datagrams;
+  out.farm.farm_key = in.store->farm_key;
   for (const auto& s : out.servers) {
     if (s.state == ServerState::kAlive) ++out.farm.servers_alive;
     if (s.state == ServerState::kGone) continue;

@@ -5,6 +5,7 @@
 #include <dabs/config/persist.h>
 #include <dabs/mp/errc.h>
 #include <dabs/store/layout.h>
+#include <dabs/store/private_files.h>
 
 #include "statd_impl.h"
 
@@ -81,9 +82,9 @@ Statd::Impl::Impl(const StatdOptions& options)
 
 Status Statd::Impl::Open() {
   if (Status s = options_.Validate(); !s) return s;
-  std::error_code ec;
-  std::filesystem::create_directories(options_.state_dir, ec);
-  if (ec) return Bad("cannot create " + options_.state_dir.string() + ": " + ec.message());
+  auto prepared = store::PrepareStateDirectory(options_.state_dir);
+  if (!prepared) return prepared.error();
+  if (!prepared->empty()) spdlog::warn("{}", *prepared);
   auto store = store::Store::Open(StorePath(options_.state_dir));
   if (!store) return Error{store.error().code, "store: " + store.error().detail};
   store_ = std::move(*store);
@@ -145,6 +146,7 @@ Result<LinkSettings> Statd::Impl::LinkSettingsFor(const config::FarmConfig& c) c
                           : pinned && pinned->address ? *pinned->address
                                                       : c.interface;
   s.local_path = StatdSocketPath(options_.state_dir).string();
+  s.guard = channel_->guard();
   s.engine.max_transmissions = c.max_transmissions;
   s.engine.rto.initial = c.initial_rto;
   s.engine.reassembly.max_message_bytes = c.max_message_bytes;
@@ -161,6 +163,13 @@ Result<LinkSettings> Statd::Impl::LinkSettingsFor(const config::FarmConfig& c) c
 }
 
 Status Statd::Impl::ApplyConfig(config::FarmConfig c) {
+  if (!channel_) {
+    // dabs-statd takes nothing from outsiders: every datagram it hears comes sealed.
+    auto channel = keyring::FarmChannel::Open(
+        options_.state_dir, c.name, c.IndexOf(options_.server_id), mp::FarmRole::kStatd, {});
+    if (!channel) return channel.error();
+    channel_ = std::move(*channel);
+  }
   auto settings = LinkSettingsFor(c);
   if (!settings) return settings.error();
   SelfReportConfig report = ReportConfigOf(c);
@@ -238,6 +247,7 @@ void Statd::Impl::Run() {
     const mp::TimePoint now = clock_.Now();
     if (config.Due(now)) {
       CheckConfig();
+      (void)channel_->Refresh();  // dabs-lbd adopted a new keyring for this server
       config.Done(now);
     }
     if (poll.Due(now)) {
@@ -248,6 +258,11 @@ void Statd::Impl::Run() {
     }
     if (sample.Due(now)) {
       SampleRound();
+      if (Status s =
+              channel_->Record(*store_, clock_.UnixMillis(), link_->node_stats().local_refused);
+          !s) {
+        spdlog::debug("security counters not stored: {}", s.error().Message());
+      }
       sample.Done(now);
     }
     lock.lock();

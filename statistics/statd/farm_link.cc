@@ -21,8 +21,11 @@ struct FarmLink::Inbox {
   void OnMessage(mp::Message&& m) {
     switch (m.header.command) {
       case mp::wire::kServerStats:
+        // Another server's figures come sealed with the farm key, never from anyone else.
+        if (m.sealed_by == 0) return;
         return OnServerStats(m);
       case mp::wire::kStateChange: {
+        if (m.peer.kind() == mp::TransportKind::kUdp) return;  // this server's DASPs only
         // An instance whose configured threshold nears (or that changed state): poll now.
         auto change = mp::StateChange::Decode(m.payload);
         if (!change) return;
@@ -80,6 +83,7 @@ Result<std::unique_ptr<FarmLink>> FarmLink::Create(boost::asio::io_context& io,
   config.groups = {settings.stats_group};
   config.multicast_interface = settings.multicast_interface;
   config.local_path = settings.local_path;
+  config.farm_guard = settings.guard;
   // dabs-statd sends a datagram a second and a few GET_STATISTICS: small buffers do.
   config.socket_buffer_bytes = 1 << 20;
   config.udp_offload = false;

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include <dabs/config/farm.h>
+#include <dabs/keyring/farm_channel.h>
 #include <dabs/mp/node.h>
 #include <dabs/snmp/changes.h>
 #include <dabs/snmp/subagent.h>
@@ -59,6 +60,7 @@ class Statd::Impl {
   std::unique_ptr<statistics::Sampler> sampler_;
   std::optional<SelfReporter> reporter_;
 
+  std::unique_ptr<keyring::FarmChannel> channel_;  // opened with the first configuration
   mp::IoThreads io_{1};
   std::unique_ptr<FarmLink> link_;  // replaced only by the cron thread
   LinkSettings link_settings_;

@@ -82,6 +82,27 @@ void Lbd::Impl::ApplyToDirectory(const mp::DirectoryUpdate& u) {
   });
 }
 
+namespace {
+
+// What a set-top may learn by VA_QUERY: where a DASP instance listens (spec 3), nothing of
+// this server's processes, and nothing about other set-tops (a client's entry holds its
+// address). Farm members, who ask sealed, get the whole entry.
+std::optional<mp::DirectoryUpdate> ForOutsiders(const mp::DirectoryUpdate& e) {
+  if (e.kind != 1) return std::nullopt;
+  mp::DirectoryUpdate out;
+  out.va = e.va;
+  out.uri = e.uri;
+  out.kind = e.kind;
+  out.server = e.server;
+  out.udp = e.udp;
+  out.app = e.app;
+  out.state = e.state;
+  out.removed = e.removed;
+  return out;
+}
+
+}  // namespace
+
 void Lbd::Impl::OnVaQuery(const mp::Message& m) {
   ++counters.va_queries;
   auto q = mp::VaQuery::Decode(m.payload);
@@ -98,6 +119,7 @@ void Lbd::Impl::OnVaQuery(const mp::Message& m) {
     const bool lowest = !alive.empty() && alive.front()->id == options.server;
     if (found ? found->server != options.server : !lowest) return;
   }
+  if (found && m.sealed_by == 0) found = ForOutsiders(*found);
   node->Reply(m, found ? found->Encode() : std::vector<uint8_t>{});
 }
 

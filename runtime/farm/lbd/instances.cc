@@ -33,9 +33,7 @@ void Lbd::Impl::StartSupervisor() {
   so.command.address = address;
   so.command.farm_args = FarmDaspArgs(config);
   so.farm_name = config.name;
-  so.output_dir = layout.logs();
-  std::error_code ec;
-  std::filesystem::create_directories(layout.logs(), ec);
+  so.output_dir = layout.logs();  // the supervisor makes it, private
   SupervisorDeps deps{
       *store,
       *launcher,

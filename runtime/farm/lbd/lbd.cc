@@ -8,6 +8,7 @@
 #include <dabs/config/persist.h>
 #include <dabs/mp/errc.h>
 #include <dabs/mp/wire.h>
+#include <dabs/store/private_files.h>
 
 #include "lbd_impl.h"
 
@@ -63,7 +64,7 @@ void Lbd::Wait() {
 
 Status Lbd::Impl::Open() {
   for (auto step : {&Impl::OpenStore, &Impl::AdoptConfiguration, &Impl::ResolveIdentity,
-                    &Impl::OpenVaSource, &Impl::CreateNode}) {
+                    &Impl::OpenFarmChannel, &Impl::OpenVaSource, &Impl::CreateNode}) {
     if (Status s = (this->*step)(); !s) return s;
   }
   Member self{options.server, index,       *node->udp_endpoint(), std::nullopt,
@@ -86,10 +87,9 @@ Status Lbd::Impl::OpenStore() {
                   layout.dasp_socket(0).string() + " must be under " +
                   std::to_string(sizeof(sockaddr_un{}.sun_path)) + " bytes)");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(layout.dir, ec);
-  if (ec)
-    return Failed("cannot create the state directory " + layout.dir.string() + ": " + ec.message());
+  auto prepared = store::PrepareStateDirectory(layout.dir);
+  if (!prepared) return prepared.error();
+  if (!prepared->empty()) spdlog::warn("{}", *prepared);
   auto opened = store::Store::Open(layout.store());
   if (!opened) return opened.error();
   store = std::move(*opened);
@@ -116,15 +116,7 @@ Status Lbd::Impl::AdoptConfiguration() {
 // Who we are: the pinned entry, or s<K> -> index K (config.md: unpinned servers are s1..sN).
 Status Lbd::Impl::ResolveIdentity() {
   const config::ServerEntry* pinned = config.Server(options.server);
-  if (pinned && pinned->index) {
-    index = pinned->index;
-  } else if (options.server.size() > 1 && options.server[0] == 's' &&
-             options.server.find_first_not_of("0123456789", 1) == std::string::npos &&
-             options.server.size() <= 5) {
-    index = static_cast<uint16_t>(std::stoi(options.server.substr(1)));
-  } else if (pinned) {
-    index = static_cast<uint16_t>(1 + (pinned - config.servers.data()));
-  }
+  index = config.IndexOf(options.server);
   if (index == 0 || index > mp::kMaxServerIndex) {
     return Failed("server '" + options.server +
                   "' has no index: pin it under servers: with an index, or name it s1..s4095");
@@ -135,6 +127,19 @@ Status Lbd::Impl::ResolveIdentity() {
   if (address == "0.0.0.0") address = "127.0.0.1";
   std::random_device rd;
   incarnation = (static_cast<uint64_t>(NowMs()) << 16) ^ (static_cast<uint64_t>(rd()) & 0xFFFF);
+  return Status::Ok();
+}
+
+// What outsiders may send dabs-lbd (docs/spec/farm-seal.md section 1): OPEN_SESSION and
+// VA_QUERY on the load-balancing group, and the ACK or NAK of a VA_QUERY reply.
+Status Lbd::Impl::OpenFarmChannel() {
+  mp::FarmGuardPolicy outsiders;
+  outsiders.open_group_commands = {mp::wire::kOpenSession, mp::wire::kVaQuery};
+  outsiders.open_answer_commands = {mp::wire::kVaQuery};
+  auto channel = keyring::FarmChannel::Open(layout.dir, config.name, index, mp::FarmRole::kLbd,
+                                            std::move(outsiders));
+  if (!channel) return channel.error();
+  keys = std::make_unique<KeyringSync>(std::move(*channel), options.server, clock);
   return Status::Ok();
 }
 
@@ -177,6 +182,7 @@ Status Lbd::Impl::CreateNode() {
   nc.local_path = layout.lbd_socket().string();
   std::filesystem::remove(layout.lbd_socket(), ec);
   nc.resolver = directory;
+  nc.farm_guard = keys->channel().guard();
   nc.self = {options.server, static_cast<int>(::getpid())};
   mp::NodeCallbacks cb;
   cb.on_message = [this](mp::Message&& m) { OnMessage(std::move(m)); };
@@ -221,6 +227,7 @@ void Lbd::Impl::Stop(std::function<void()> done) {
       if (self->ballot_timer) self->ballot_timer->cancel();
       if (self->config_timer) self->config_timer->cancel();
       if (self->reannounce_timer) self->reannounce_timer->cancel();
+      if (self->early_timer) self->early_timer->cancel();
       self->supervisor.reset();
       self->launcher.reset();
       self->node->Flush();
@@ -242,9 +249,46 @@ void Lbd::Impl::SendToGroup(uint16_t command, std::vector<uint8_t> payload) {
              [](mp::SendResult&&) {});
 }
 
+// Who may send dabs-lbd what. The farm's own commands come sealed (the guard opened them),
+// the runtime's from this server's DASPs, dabs-statd and dabsctl on the local socket (the
+// kernel vouched for their user), and outsiders reach only what the guard lets through.
+bool Lbd::Impl::Admissible(const mp::Message& m) const {
+  const bool local = m.peer.kind() != mp::TransportKind::kUdp;
+  const bool sealed = m.sealed_by != 0;
+  switch (m.header.command) {
+    case mp::wire::kHello:
+    case mp::wire::kLeave:
+    case mp::wire::kBallot:
+    case mp::wire::kVaUpdate:
+      return sealed;
+    case mp::wire::kKeyring:
+      return sealed || local;  // a KEYRING document, or dabsctl's request
+    case mp::wire::kStarted:
+    case mp::wire::kStateChange:
+    case mp::wire::kErrorReport:
+    case mp::wire::kShutdown:
+    case mp::wire::kServerStats:
+      return local;
+    case mp::wire::kOpenSession:
+      return m.via_group || local;
+    case mp::wire::kPing:
+      return sealed || local;
+    default:
+      return true;  // VA_QUERY (the guard decides), and what the switch below refuses
+  }
+}
+
 void Lbd::Impl::OnMessage(mp::Message&& m) {
   if (m.header.kind != mp::Kind::kMessage) return;
+  if (!Admissible(m)) {
+    ++counters.refused_origin;
+    spdlog::debug("{} from {} refused: not an origin it may come from",
+                  mp::CommandName(m.header.command), m.peer.ToString());
+    return;
+  }
   switch (m.header.command) {
+    case mp::wire::kKeyring:
+      return m.peer.kind() == mp::TransportKind::kUdp ? OnKeyring(m) : OnKeyringRequest(m);
     case mp::wire::kOpenSession:
       return OnOpenSession(std::move(m));
     case mp::wire::kBallot:

@@ -38,6 +38,7 @@
 #include <dabs/store/records.h>
 #include <dabs/store/store.h>
 
+#include "keyring_sync.h"
 #include "lbd.h"
 #include "store_writer.h"
 
@@ -93,6 +94,7 @@ struct LbdCounters {
   uint64_t requests = 0, duplicates = 0, malformed = 0, refused_full = 0;
   uint64_t won = 0, placed = 0, naked = 0, cold_starts = 0, handover_failures = 0;
   uint64_t hellos_sent = 0, va_updates_sent = 0, va_queries = 0;
+  uint64_t refused_origin = 0, keyrings_sent = 0;
 };
 
 class Lbd::Impl : public std::enable_shared_from_this<Impl> {
@@ -104,17 +106,20 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   Status OpenStore();
   Status AdoptConfiguration();
   Status ResolveIdentity();  // index, address, incarnation
+  Status OpenFarmChannel();  // the keyring and the guard every farm datagram passes
   Status OpenVaSource();
   Status CreateNode();
   void Begin();
   void Stop(std::function<void()> done);
   void OnMessage(mp::Message&& m);
+  bool Admissible(const mp::Message& m) const;
   void SendToGroup(uint16_t command, std::vector<uint8_t> payload);
   int64_t NowMs() const { return clock.UnixMillis(); }
 
   // members.cc
   void StartMembership();
   void Heartbeat();
+  mp::Hello OwnHello();  // what we announce now
   void SendHelloNow();
   void OnHello(const mp::Message& m);
   void OnLeave(const mp::Message& m);
@@ -165,6 +170,12 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   void ClearForeignDirectoryRecords();
   Result<mp::Va> NextVa();
 
+  // keys.cc
+  void OnKeyring(const mp::Message& m);
+  void OnKeyringRequest(const mp::Message& m);
+  void SendKeyring();
+  void RecordSecurity();
+
   // config.cc
   void WatchConfig();
   void AdoptConfig(config::Records records);
@@ -182,6 +193,7 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   Policy policy = Policy::kVote;
 
   boost::asio::io_context io;
+  std::unique_ptr<KeyringSync> keys;  // the farm keys and their guard
   std::unique_ptr<mp::Node> node;
   std::shared_ptr<Directory> directory = std::make_shared<Directory>();
   std::unique_ptr<Membership> members;
@@ -192,6 +204,9 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   std::unique_ptr<Supervisor> supervisor;
   std::optional<boost::asio::steady_timer> heartbeat_timer, ballot_timer, config_timer;
   std::optional<boost::asio::steady_timer> reannounce_timer;
+  // OPEN_SESSIONs heard before voting_from, taken up then (placement.cc).
+  std::vector<mp::Message> early_requests;
+  std::optional<boost::asio::steady_timer> early_timer;
   std::vector<mp::Va> reannounce;  // client VAs AnnounceEverything has still to send
   std::optional<mp::TimePoint> ballot_timer_at;
 

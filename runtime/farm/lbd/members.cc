@@ -20,10 +20,8 @@ void Lbd::Impl::Heartbeat() {
   self.load_x100 = load_x100;
   self.eligible = !below_minimums && !latency_high;
   self.config_version = records.version;
-  mp::Hello hello = members->SelfHello();
-  hello.instances = static_cast<uint32_t>(std::count_if(
-      instances.begin(), instances.end(), [](const auto& i) { return i.second.Live(); }));
-  hello.sessions = SessionsOnThisServer();
+  if (keys->Refresh()) SendKeyring();  // dabsctl installed a key here while we ran
+  mp::Hello hello = OwnHello();
   SendToGroup(mp::wire::kHello, hello.Encode());
   ++counters.hellos_sent;
   hello_sessions[options.server] = hello.sessions;
@@ -46,21 +44,27 @@ void Lbd::Impl::Heartbeat() {
   SweepRequests();
   AnnounceSessionCounts();
   WriteServerRecords();
+  RecordSecurity();
   heartbeat_timer->expires_after(config.heartbeat);
   heartbeat_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) self->Heartbeat();
   });
 }
 
+mp::Hello Lbd::Impl::OwnHello() {
+  mp::Hello hello = members->SelfHello();
+  hello.instances = static_cast<uint32_t>(std::count_if(
+      instances.begin(), instances.end(), [](const auto& i) { return i.second.Live(); }));
+  hello.sessions = SessionsOnThisServer();
+  keys->Describe(hello);
+  return hello;
+}
+
 void Lbd::Impl::SendHelloNow() {
   const auto now = clock.Now();
   if (now - last_extra_hello < config.heartbeat / 4) return;  // several joined at once
   last_extra_hello = now;
-  mp::Hello hello = members->SelfHello();
-  hello.sessions = SessionsOnThisServer();
-  hello.instances = static_cast<uint32_t>(std::count_if(
-      instances.begin(), instances.end(), [](const auto& i) { return i.second.Live(); }));
-  SendToGroup(mp::wire::kHello, hello.Encode());
+  SendToGroup(mp::wire::kHello, OwnHello().Encode());
   ++counters.hellos_sent;
 }
 
@@ -85,6 +89,7 @@ void Lbd::Impl::OnHello(const mp::Message& m) {
   hello_sessions[hello->server] = hello->sessions;
   hello_instances[hello->server] = hello->instances;
   if (change) OnMemberChange(*change);
+  if (keys->OnHello(*hello, config.heartbeat)) SendKeyring();
 }
 
 void Lbd::Impl::OnLeave(const mp::Message& m) {
@@ -121,6 +126,7 @@ void Lbd::Impl::OnMemberChange(const MemberChange& change) {
       break;
     case MemberEvent::kLeft:
     case MemberEvent::kExpired: {
+      keys->Forget(m.id);
       auto gone = directory->DropServer(m.id);
       spdlog::warn("server {} (index {}) {}: {} directory entries dropped", m.id, m.index,
                    MemberEventName(change.event), gone.size());
@@ -209,6 +215,18 @@ void Lbd::Impl::WriteServerRecords() {
     r.eligible = m->eligible;
     r.config_version = m->config_version;
     r.self = m->self;
+    const auto announced = keys->members().find(m->id);
+    if (m->self) {
+      r.keyring_version = keys->keyring().version;
+      r.keyring_primary = mp::FarmKeyIdText(keys->channel().guard()->keys()->primary().id);
+      for (mp::FarmKeyId id : keys->keyring().Ids())
+        r.key_ids.push_back(mp::FarmKeyIdText(id));
+    } else if (announced != keys->members().end()) {
+      r.keyring_version = announced->second.version;
+      r.keyring_primary = mp::FarmKeyIdText(announced->second.primary);
+      for (mp::FarmKeyId id : announced->second.ids)
+        r.key_ids.push_back(mp::FarmKeyIdText(id));
+    }
     if (m->self) {
       r.sessions = SessionsOnThisServer();
       r.instances = static_cast<uint32_t>(std::count_if(

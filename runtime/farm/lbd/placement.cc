@@ -45,8 +45,24 @@ std::string DecisionKey(uint64_t seq) {
 }  // namespace
 
 void Lbd::Impl::OnOpenSession(mp::Message&& m) {
-  if (leaving) return;                    // the others take it
-  if (clock.Now() < voting_from) return;  // just started: the client resends
+  if (leaving) return;  // the others take it
+  if (clock.Now() < voting_from) {
+    // Just started: we vote once the farm's HELLOs are in (D44). Held, not dropped: the
+    // client's resends of this request are duplicates the engine answers itself.
+    if (early_requests.size() < kMaxRequests) early_requests.push_back(std::move(m));
+    if (early_requests.size() == 1) {
+      early_timer.emplace(io);
+      early_timer->expires_at(voting_from);
+      early_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (ec) return;
+        auto held = std::move(self->early_requests);
+        self->early_requests.clear();
+        for (auto& r : held)
+          self->OnOpenSession(std::move(r));
+      });
+    }
+    return;
+  }
   auto open = mp::OpenSessionRequest::Decode(m.payload);
   if (!open) {
     ++counters.malformed;
@@ -296,6 +312,13 @@ void Lbd::Impl::HandOver(const std::string& key, LocalInstance& instance) {
                  return;
                }
                ++self->counters.handover_failures;
+               if (result.error == mp::Errc::kCrypto) {
+                 // The instance refused the client's encryption and told the client itself
+                 // (NAK 9, with why): another instance of the app would say the same.
+                 ++self->counters.naked;
+                 self->requests.erase(req);
+                 return;
+               }
                const std::string why = result.error ? result.error.message() : "no reply";
                spdlog::warn("instance {} refused a session: {}", mp::FormatVa(dasp_va), why);
                if (in != self->instances.end() && result.error == mp::Errc::kNoCapacity) {

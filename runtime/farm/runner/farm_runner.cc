@@ -11,12 +11,17 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <dabs/config/farm.h>
 #include <dabs/config/load.h>
 #include <dabs/farm/posix_launcher.h>
+#include <dabs/keyring/keyring.h>
+#include <dabs/mp/secret_file.h>
+#include <dabs/store/errc.h>
 #include <dabs/store/layout.h>
+#include <dabs/store/private_files.h>
 #include <dabs/store/records.h>
 #include <dabs/store/store.h>
 
@@ -119,10 +124,31 @@ void WriteFarmJson(const fs::path& dir, const std::vector<Server>& servers,
                             {"state_dir", s.layout.dir.string()},
                             {"daemons", d}});
   }
-  const fs::path tmp = dir / "farm.json.tmp";
-  std::ofstream(tmp) << j.dump(2) << "\n";
-  std::error_code ec;
-  fs::rename(tmp, dir / "farm.json", ec);
+  // Pids and command lines of root's daemons are no one else's business: 0600.
+  if (Status s = store::WritePrivateFile(dir / "farm.json", j.dump(2) + "\n"); !s) {
+    spdlog::warn("farm.json: {}", s.error().Message());
+  }
+}
+
+// The farm's directory holds each server's state directory (each made private by itself)
+// and farm.json (0600). It is made 0700 when new or evidently ours; one that also holds the
+// operator's files (dabs-farm's own log) is used as it is, unless others may rename entries
+// in it (write access without the sticky bit) and so swap a server's directory for theirs.
+// 0, or the exit status after one clear line on stderr.
+int PrepareFarmDirectory(const fs::path& dir) {
+  auto made = store::EnsurePrivateDirectory(dir, "farm.json");
+  if (made) return 0;
+  struct stat st {};
+  const bool others_may_rename = made.code() == store::Errc::kUnsafePermissions &&
+                                 ::stat(dir.c_str(), &st) == 0 && (st.st_mode & 022) != 0 &&
+                                 (st.st_mode & S_ISVTX) == 0;
+  if (made.code() != store::Errc::kUnsafePermissions || others_may_rename) {
+    std::fprintf(stderr, "dabs-farm: %s\n", made.error().Message().c_str());
+    return 2;
+  }
+  spdlog::warn("{} (each server's directory in it is private all the same)",
+               made.error().Message());
+  return 0;
 }
 
 // The farm file, the executables and the state directory, checked before anything starts.
@@ -153,14 +179,34 @@ int CheckSetup(const RunnerOptions& o, const fs::path& bin,
       return 2;
     }
   }
-  std::error_code ec;
-  fs::create_directories(o.state_dir, ec);
-  if (ec) {
-    std::fprintf(stderr, "dabs-farm: cannot create %s: %s\n", o.state_dir.c_str(),
-                 ec.message().c_str());
+  if (int rc = PrepareFarmDirectory(o.state_dir); rc != 0) return rc;
+  *farm_out = std::move(*farm);
+  return 0;
+}
+
+// The farm key: --key, else DIR/seal.key, made when missing. 0, or the exit status after one
+// clear line on stderr.
+int LoadOrMakeFarmKey(const RunnerOptions& o, mp::FarmKey* out) {
+  const fs::path path = o.key_file.empty() ? o.state_dir / "seal.key" : o.key_file;
+  if (o.key_file.empty() && !fs::exists(path)) {
+    auto made = mp::FarmKey::Generate();
+    if (!made) {
+      std::fprintf(stderr, "dabs-farm: %s\n", made.error().Message().c_str());
+      return 1;
+    }
+    if (Status s = mp::WriteSecretFile(path, made->ToFileText()); !s) {
+      std::fprintf(stderr, "dabs-farm: %s\n", s.error().Message().c_str());
+      return 1;
+    }
+    spdlog::info("made the farm key {} in {}", made->IdText(), path.string());
+  }
+  auto text = mp::ReadSecretFile(path);
+  auto key = text ? mp::FarmKey::Parse(*text) : Result<mp::FarmKey>(text.error());
+  if (!key) {
+    std::fprintf(stderr, "dabs-farm: %s: %s\n", path.c_str(), key.error().Message().c_str());
     return 2;
   }
-  *farm_out = std::move(*farm);
+  *out = *key;
   return 0;
 }
 
@@ -182,10 +228,11 @@ std::vector<Server> PlanServers(const RunnerOptions& o, const config::FarmConfig
 // Each server's daemons' command lines.
 void PlanDaemons(const RunnerOptions& o, const fs::path& bin, const std::optional<NetnsFarm>& netns,
                  std::vector<Server>& servers) {
-  std::error_code ec;
   for (size_t k = 0; k < servers.size(); ++k) {
     Server& s = servers[k];
-    fs::create_directories(s.layout.logs(), ec);
+    // The daemons check the state directory again and stop on what is wrong with it.
+    (void)store::PrepareStateDirectory(s.layout.dir);
+    (void)store::EnsurePrivateDirectory(s.layout.logs(), "");
     for (const auto& name : o.daemons) {
       std::vector<std::string> argv = {(bin / name).string(),
                                        "--farm",
@@ -397,6 +444,15 @@ int RunFarm(const RunnerOptions& o) {
     for (size_t k = 0; k < servers.size(); ++k) {
       servers[k].address = netns->servers()[k].address;
       servers[k].ns = netns->servers()[k].ns;
+    }
+  }
+  mp::FarmKey key;
+  if (int status = LoadOrMakeFarmKey(o, &key)) return status;
+  for (const Server& s : servers) {
+    (void)store::PrepareStateDirectory(s.layout.dir);
+    if (Status st = keyring::EnsureKey(s.layout.dir, key); !st) {
+      std::fprintf(stderr, "dabs-farm: %s: %s\n", s.id.c_str(), st.error().Message().c_str());
+      return 1;
     }
   }
   PlanDaemons(o, bin, netns, servers);

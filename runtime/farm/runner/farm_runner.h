@@ -23,6 +23,9 @@ struct RunnerOptions {
   bool logs_to_terminal = false;  // else FARM_DIR/<id>/logs/<daemon>.log
   std::chrono::seconds ready_timeout{30};
   std::string log_level = "info";
+  // The farm key every server gets (docs/spec/farm-seal.md): default DIR/seal.key, made on
+  // the first `up` when missing. A server whose keyring lacks it has it installed.
+  std::filesystem::path key_file;
 };
 
 // Runs until SIGINT/SIGTERM (or a failure to start). Returns the exit code.

@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   up->add_option("--daemons", o.daemons,
                  "Which daemons each server runs (default: dabs-lbd dabs-statd dabs-configd)")
       ->delimiter(',');
+  up->add_option("--key", o.key_file,
+                 "The farm key file every server gets (default: DIR/seal.key, made if missing)")
+      ->check(CLI::ExistingFile);
   up->add_flag("--logs-to-terminal", o.logs_to_terminal,
                "Daemons log to this terminal (default: DIR/<id>/logs/)");
   up->add_option("--log-level", o.log_level, "The daemons' log level")->capture_default_str();

@@ -50,17 +50,22 @@ Result<std::vector<std::string>> DaspArgv(const config::AppEntry& app,
   argv.insert(argv.end(),
               {"--max-sessions", std::to_string(app.limits.instance_sessions), "--read-timeout-ms",
                Ms(t.read_timeout), "--backlog-reads", std::to_string(t.backlog_reads),
-               "--lock-timeout-ms", Ms(t.lock_timeout), "--write-timeout-ms", Ms(t.write_timeout)});
+               "--lock-timeout-ms", Ms(t.lock_timeout), "--write-timeout-ms", Ms(t.write_timeout),
+               "--encryption", app.encryption});
   argv.insert(argv.end(), context.farm_args.begin(), context.farm_args.end());
   return argv;
 }
 
 std::vector<std::string> FarmDaspArgs(const config::FarmConfig& farm) {
-  return {"--high-water-ms",     std::to_string(farm.high_water_ms),
-          "--low-water-ms",      std::to_string(farm.low_water_ms),
-          "--max-transmissions", std::to_string(farm.max_transmissions),
-          "--initial-rto-ms",    Ms(farm.initial_rto),
-          "--max-message-bytes", std::to_string(farm.max_message_bytes)};
+  std::vector<std::string> args = {"--high-water-ms",     std::to_string(farm.high_water_ms),
+                                   "--low-water-ms",      std::to_string(farm.low_water_ms),
+                                   "--max-transmissions", std::to_string(farm.max_transmissions),
+                                   "--initial-rto-ms",    Ms(farm.initial_rto),
+                                   "--max-message-bytes", std::to_string(farm.max_message_bytes)};
+  // Already absolute (config resolves kPath keys against the farm file); a DASP whose
+  // application has encryption off does not read it.
+  if (farm.identity_key) args.insert(args.end(), {"--identity-key", *farm.identity_key});
+  return args;
 }
 
 }  // namespace dabs::farm

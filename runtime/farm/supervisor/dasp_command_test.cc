@@ -16,6 +16,7 @@ config::AppEntry Calculator() {
   app.timers.backlog_reads = 32;
   app.timers.lock_timeout = std::chrono::milliseconds(40);
   app.timers.write_timeout = std::chrono::milliseconds(250);
+  app.encryption = "required";
   return app;
 }
 
@@ -48,6 +49,8 @@ TEST(DaspCommand, ArgvIsTheFrameworksCommandLineWithOneInstanceFlagPerVa) {
       "40",
       "--write-timeout-ms",
       "250",
+      "--encryption",
+      "required",
       "--high-water-ms",
       "300"};
   EXPECT_EQ(*argv, expected);
@@ -82,6 +85,15 @@ TEST(DaspCommand, FarmArgsCarryTheLatencyMarksAndMpSettings) {
       "--high-water-ms",  "400", "--low-water-ms",      "200",  "--max-transmissions", "4",
       "--initial-rto-ms", "100", "--max-message-bytes", "65536"};
   EXPECT_EQ(FarmDaspArgs(farm), expected);
+}
+
+TEST(DaspCommand, FarmArgsCarryTheIdentityKeyWhenTheFarmHasOne) {
+  config::FarmConfig farm;
+  farm.identity_key = "/etc/dabs/farm.key";
+  const auto args = FarmDaspArgs(farm);
+  ASSERT_GE(args.size(), 2u);
+  EXPECT_EQ(args[args.size() - 2], "--identity-key");
+  EXPECT_EQ(args.back(), "/etc/dabs/farm.key");
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 
 #include <dabs/farm/posix_launcher.h>
 #include <dabs/farm/supervisor_errc.h>
+#include <dabs/store/private_files.h>
 
 namespace dabs::farm {
 
@@ -66,8 +67,12 @@ class SpawnSetup {
   int Prepare(const std::string& output_path) {
     int rc = ::posix_spawn_file_actions_addopen(&actions_, 0, "/dev/null", O_RDONLY, 0);
     if (rc == 0 && !output_path.empty()) {
+      // The log is the daemons' user's alone (private_files.h); the child cannot tighten a
+      // file an older build created 0644, so the parent does before the spawn.
+      (void)store::TightenPrivateFile(output_path);
       rc = ::posix_spawn_file_actions_addopen(&actions_, 1, output_path.c_str(),
-                                              O_WRONLY | O_CREAT | O_APPEND, 0644);
+                                              O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
+                                              store::kPrivateFileMode);
       if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&actions_, 1, 2);
     }
     // No descriptor of dabs-lbd's (store, sockets, other DASPs' pidfds) leaks into a DASP.

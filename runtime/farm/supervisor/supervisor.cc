@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <dabs/farm/supervisor.h>
+#include <dabs/store/private_files.h>
 
 #include "supervisor_impl.h"
 
@@ -47,8 +48,10 @@ const char* RecordState(mp::wire::DaspState s) {
 Supervisor::Impl::Impl(SupervisorDeps deps, SupervisorOptions options)
     : deps_(std::move(deps)), options_(std::move(options)) {
   if (!options_.output_dir.empty()) {
-    std::error_code ec;  // a spawn into a missing directory fails and says so
-    std::filesystem::create_directories(options_.output_dir, ec);
+    // The DASPs' logs are the daemons' user's alone. A spawn into a missing directory fails
+    // and says so; one we may not make private still takes logs (each file is 0600).
+    auto made = store::EnsurePrivateDirectory(options_.output_dir, "");
+    if (!made) spdlog::warn("DASP logs: {}", made.error().Message());
   }
   if (options_.env.empty()) {
     for (char** e = environ; e != nullptr && *e != nullptr; ++e)

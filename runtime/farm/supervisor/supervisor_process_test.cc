@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -386,6 +387,34 @@ TEST_F(SupervisedEcho, StopAllEmergencyEndsEveryDasp) {
   ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return done; }));
   EXPECT_FALSE(Running(a->pid));
   EXPECT_FALSE(Running(b->pid));
+}
+
+mode_t ModeOf(const std::filesystem::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+// What dabs-lbd's side creates in the state directory is the daemons' user's alone, whatever
+// the umask it runs under: the logs directory 0700, each DASP's log and control socket 0600,
+// the store's directory 0700 and files 0600 (store/private_files.h, mp's local socket).
+TEST_F(SupervisedEcho, LogsControlSocketsAndTheStoreAreTheDaemonsUsersAloneWhateverTheUmask) {
+  const mode_t old_umask = ::umask(0);
+  options_.output_dir = state_ / "logs";
+  MakeSupervisor();
+  auto info = supervisor_->StartProcess(app_, 2);
+  ::umask(old_umask);  // the DASP took the umask at its spawn
+  ASSERT_TRUE(info) << info.error().Message();
+  Seen(info->pid);
+  ExpectStarted(*info);
+  EXPECT_EQ(ModeOf(state_ / "logs"), 0700u);
+  EXPECT_EQ(ModeOf(state_ / "logs" / ("echo-" + mp::FormatVa(info->instances[0]) + ".log")), 0600u);
+  for (mp::Va va : info->instances) {
+    auto r = testing::ReadRecord(*store_, va);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(ModeOf(r->control), 0600u) << r->control;
+  }
+  EXPECT_EQ(ModeOf(dir_.path() / "store"), 0700u);
+  EXPECT_EQ(ModeOf(dir_.path() / "store" / "data.mdb"), 0600u);
 }
 
 }  // namespace

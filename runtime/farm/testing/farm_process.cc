@@ -55,10 +55,12 @@ fs::path WriteFarmFile(const TestFarm& f, const fs::path& dir) {
     << "  config_group: " << f.group_prefix << "3:" << f.port << "\n"
     << "  interface: " << f.interface << "\n"
     << "  heartbeat_ms: " << f.heartbeat_ms << "\n"
-    << "  lease_ms: " << f.lease_ms << "\n"
-    << "placement:\n"
+    << "  lease_ms: " << f.lease_ms << "\n";
+  if (!f.identity_key.empty()) y << "  identity_key: " << f.identity_key << "\n";
+  y << "placement:\n"
     << "  policy: " << f.policy << "\n"
     << "  ballot_window_ms: " << f.ballot_window_ms << "\n";
+  if (f.min_free_cpu_pct) y << "  min_free: {cpu_pct: " << *f.min_free_cpu_pct << "}\n";
   if (!f.agentx_socket.empty()) y << "snmp:\n  agentx_socket: " << f.agentx_socket << "\n";
   if (!f.apps.empty()) y << "apps:\n";
   for (const auto& a : f.apps) {
@@ -66,6 +68,7 @@ fs::path WriteFarmFile(const TestFarm& f, const fs::path& dir) {
       << "    dasp: " << a.dasp << "\n"
       << "    start_at_init: " << a.start_at_init << "\n"
       << "    instances_per_process: " << a.instances_per_process << "\n";
+    if (a.encryption != "off") y << "    encryption: " << a.encryption << "\n";
     if (!a.servers.empty()) {
       y << "    servers: [";
       for (size_t i = 0; i < a.servers.size(); ++i)

@@ -29,6 +29,7 @@ struct TestApp {
   uint32_t instance_sessions = 1000;
   std::optional<uint32_t> farm_instances, farm_sessions;
   std::vector<std::string> servers;  // sub-group
+  std::string encryption = "off";    // apps[].encryption (needs TestFarm::identity_key)
 };
 
 struct TestFarm {
@@ -42,6 +43,9 @@ struct TestFarm {
   std::string policy = "vote";
   int ballot_window_ms = 10;
   std::string agentx_socket;  // snmp.agentx_socket, when set
+  std::string identity_key;   // farm.identity_key, when set (relative to the farm file)
+  // placement.min_free.cpu_pct, when set: 0 keeps a test's farm eligible on a busy machine.
+  std::optional<double> min_free_cpu_pct;
   std::vector<TestApp> apps;
 };
 

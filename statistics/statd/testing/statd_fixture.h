@@ -19,9 +19,11 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <dabs/keyring/keyring.h>
 #include <dabs/mp/farm_messages.h>
 #include <dabs/mp/node.h>
 #include <dabs/statd/daemon.h>
@@ -129,6 +131,15 @@ inline fs::path WriteFarmFile(const fs::path& dir, const FarmFile& f) {
   return dir / "farm.yaml";
 }
 
+// The farm key of the test farm whose file is `farm`: every server of it derives the same.
+inline mp::FarmKey FarmKeyOf(const fs::path& farm) {
+  std::array<uint8_t, 32> bytes{};
+  const std::string seed = "dabs test farm key: " + fs::absolute(farm).string();
+  unsigned len = 0;
+  EVP_Digest(seed.data(), seed.size(), bytes.data(), &len, EVP_sha256(), nullptr);
+  return mp::FarmKey::FromBytes(bytes);
+}
+
 // One dabs-statd process. Waits for its "ready" line.
 class StatdProcess {
  public:
@@ -140,7 +151,11 @@ class StatdProcess {
         extra_(std::move(extra)) {}
 
   // Starts (or restarts) the process; false if it did not say it was ready within `limit`.
+  // The server gets the farm's key first: one key per farm file, shared by its servers.
   bool Start(std::chrono::milliseconds limit = 60s) {
+    fs::create_directories(state_dir_);
+    fs::permissions(state_dir_, fs::perms::owner_all);
+    if (!keyring::EnsureKey(state_dir_, FarmKeyOf(farm_)).ok()) return false;
     std::vector<std::string> argv = {DABS_STATD,          "--farm",      farm_.string(),
                                      "--server",          id_,           "--state-dir",
                                      state_dir_.string(), "--log-level", "warn"};

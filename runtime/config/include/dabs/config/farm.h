@@ -78,6 +78,9 @@ struct FarmConfig {
   uint64_t version = 0;
 
   const ServerEntry* Server(const std::string& id) const;
+  // A server's index (the upper 12 bits of its VAs): pinned, else K for an unpinned "sK",
+  // else its position in `servers`; 0 when it has none.
+  uint16_t IndexOf(const std::string& id) const;
   const AppEntry* App(const std::string& name) const;
 };
 

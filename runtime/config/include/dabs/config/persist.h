@@ -21,6 +21,11 @@ Status SaveConfig(store::Store& store, const Records& records, const std::string
 // The stored configuration, or nullopt when none has been saved yet. Thread-safe.
 Result<std::optional<Records>> LoadConfig(const store::Store& store);
 
+// What a new configuration changes in the commands the farm will run as root: one line per
+// application whose DASP executable or arguments differ ("apps[echo].dasp: /a -> /b",
+// "apps[echo] is new: /c"). WriteConfig puts each in the audit log; daemons log them.
+std::vector<std::string> ExecutableChanges(const Records& before, const Records& after);
+
 // The stored version alone (0 when none), for daemons that poll for changes. Thread-safe.
 Result<uint64_t> StoredConfigVersion(const store::Store& store);
 // True when `candidate` should replace `current`.

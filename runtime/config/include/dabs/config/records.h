@@ -16,8 +16,8 @@ namespace dabs::config {
 
 struct Records {
   std::map<std::string, std::string> values;  // path -> normalised text (lists: JSON arrays)
-  uint64_t version = 0;                        // grows with every accepted change
-  std::string origin;                          // the server that made this version
+  uint64_t version = 0;                       // grows with every accepted change
+  std::string origin;                         // the server that made this version
 
   // The value of a key, or its default; nullopt when neither.
   std::optional<std::string> Effective(std::string_view path) const;
@@ -36,6 +36,11 @@ struct Problem {
 
 // An error carrying every problem; its detail is the first one (and how many more).
 Error ProblemsError(const std::vector<Problem>& problems);
+
+// Whether `text` is UTF-8 as nlohmann::json takes it: the HTTP API, dabsctl --json, the
+// store and the daemons' status write texts with it, and it throws on anything else, while
+// yaml-cpp and CONFIG_SYNC pass on whatever bytes they are given.
+bool IsUtf8(std::string_view text);
 
 // Checks a value's text against its key's spec and returns it normalised (e.g. "0250" ->
 // "250", an endpoint in canonical form). kMalformed with what was expected.

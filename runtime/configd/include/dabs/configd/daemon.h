@@ -23,19 +23,22 @@
 #include <dabs/config/records.h>
 #include <dabs/mp/endpoint.h>
 #include <dabs/mp/engine.h>
+#include <dabs/mp/farm_guard.h>
+#include <dabs/mp/node.h>
 #include <dabs/mp/result.h>
 #include <dabs/store/store.h>
 
 namespace dabs::configd {
 
 struct DaemonOptions {
-  std::string server;                  // this server's id: the origin of changes made here
-  store::Store* store = nullptr;       // the server's store; must outlive the daemon
-  std::filesystem::path local_socket;  // DIR/configd.sock (answers PING); empty: none
-  mp::Endpoint group;                  // farm.config_group
-  std::string interface = "0.0.0.0";   // the UDP socket's address, and multicast's interface
-  uint16_t port = 0;                   // the UDP socket's port; 0 picks one
-  mp::EngineConfig engine;             // from the farm's mp.* keys
+  std::string server;                    // this server's id: the origin of changes made here
+  store::Store* store = nullptr;         // the server's store; must outlive the daemon
+  std::filesystem::path local_socket;    // DIR/configd.sock (answers PING); empty: none
+  mp::Endpoint group;                    // farm.config_group
+  std::string interface = "0.0.0.0";     // the UDP socket's address, and multicast's interface
+  uint16_t port = 0;                     // the UDP socket's port; 0 picks one
+  mp::EngineConfig engine;               // from the farm's mp.* keys
+  std::shared_ptr<mp::FarmGuard> guard;  // seals CONFIG_SYNC, opens the farm's (farm-seal.md)
 
   std::chrono::milliseconds poll_period{100};       // reading the stored version
   std::chrono::milliseconds announce_period{1000};  // our announcement, for late joiners
@@ -93,6 +96,8 @@ class Daemon {
                                 std::vector<config::Problem>* problems = nullptr);
 
   DaemonStatus Status() const;
+  // The counters of its MP node (local datagrams refused from other users among them).
+  mp::NodeStats NodeStats() const;
   // The status as the JSON document PING on the local socket answers (README.md).
   static std::string StatusJson(const DaemonStatus& status);
 

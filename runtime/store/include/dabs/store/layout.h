@@ -8,6 +8,9 @@
 //   DIR/dasp-<va>.sock     a DASP instance's control socket (<va> as 0x%08x)
 //   DIR/logs/              DASP processes' standard error, one file per process
 //
+// All of it is the daemons' user's alone (store/private_files.h): directories 0700, files
+// 0600, sockets 0600 taking datagrams from the daemons' user and root only (mp's local socket).
+//
 // dabs-farm runs every server of a farm on one machine under one directory, server K in
 // FARM_DIR/<server id> (s1, s2, ... unless the farm file pins ids).
 #pragma once

@@ -46,7 +46,8 @@ struct StoreOptions {
   // Reader slots in the lock file, shared by every process (one per live read transaction).
   unsigned max_readers = 256;
   Durability durability = Durability::kFull;
-  // Permissions of data.mdb and lock.mdb when created.
+  // Permissions of data.mdb and lock.mdb when created (existing ones of ours with group or
+  // other access are tightened to the owner's bits; the directory itself is made 0700).
   mode_t file_mode = 0600;
   // Largest value Put accepts; larger ones fail with kValueTooLarge.
   size_t max_value_bytes = 16 * kMiB;

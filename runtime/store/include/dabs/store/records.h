@@ -42,6 +42,10 @@ struct ServerRecord {
   bool self = false;
   uint32_t instances = 0;
   uint32_t sessions = 0;
+  // Its farm keys as its HELLO announced them (docs/spec/farm-seal.md section 5): ids only.
+  uint64_t keyring_version = 0;
+  std::string keyring_primary;
+  std::vector<std::string> key_ids;
 };
 
 struct StatsRecord {

@@ -52,9 +52,10 @@ struct StoreStats {
 
 class Store {
  public:
-  // Opens (creating if needed) the store in `dir`: creates the directory and every named
-  // database, clears reader slots left by dead processes, and checks the schema version
-  // (newer on disk: kSchemaTooNew; older: options.migrate runs and the number is raised).
+  // Opens (creating if needed) the store in `dir`: creates the directory (0700, or makes an
+  // existing one private: private_files.h) and every named database, clears reader slots left
+  // by dead processes, and checks the schema version (newer on disk: kSchemaTooNew; older:
+  // options.migrate runs and the number is raised).
   // The Store owns the environment; keep it for the life of the process. Thread-safe.
   static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& dir,
                                              const StoreOptions& options = {});

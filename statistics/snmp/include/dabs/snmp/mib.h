@@ -45,7 +45,9 @@ inline constexpr uint32_t kServersAlive = 3;
 inline constexpr uint32_t kSessions = 4;
 inline constexpr uint32_t kInstances = 5;
 inline constexpr uint32_t kConfigVersion = 6;
-inline constexpr uint32_t kLast = kConfigVersion;
+inline constexpr uint32_t kRejectedDatagrams = 7;
+inline constexpr uint32_t kFarmKey = 8;
+inline constexpr uint32_t kLast = kFarmKey;
 }  // namespace farm_scalar
 
 namespace server_column {

@@ -21,6 +21,10 @@ struct FarmScalars {
   uint64_t sessions = 0;   // over every server in the table
   uint64_t instances = 0;  // over every server in the table
   uint64_t config_version = 0;
+  // What this server's daemons dropped without authentication (docs/spec/farm-seal.md),
+  // since each started; and the id of the farm key this server seals with.
+  uint64_t rejected_datagrams = 0;
+  std::string farm_key;
 };
 
 // dabsServerState values.

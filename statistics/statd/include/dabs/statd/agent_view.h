@@ -24,6 +24,9 @@ struct StoreView {
   std::vector<store::DaspRecord> dasps;
   std::map<std::string, uint64_t> app_sessions;   // limits "sessions/<app>"
   std::map<std::string, uint64_t> app_instances;  // limits "instances/<app>"
+  // Statistics "security/<daemon>": this server's daemons' farm-guard counters.
+  uint64_t rejected_datagrams = 0;
+  std::string farm_key;  // dabs-statd's own record's primary
 };
 // Reads the servers, dasps and limits databases. Undecodable records are skipped.
 Result<StoreView> ReadStoreView(const store::ReadTxn& txn);

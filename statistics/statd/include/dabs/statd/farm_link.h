@@ -35,6 +35,7 @@ struct LinkSettings {
   std::string multicast_interface;
   std::string local_path;  // dabs-statd's local socket (DASPs' replies and reports)
   mp::EngineConfig engine;
+  std::shared_ptr<mp::FarmGuard> guard;  // seals SERVER_STATS, opens the others' (farm-seal.md)
 };
 
 // A SERVER_STATS from another server.
@@ -76,6 +77,7 @@ class FarmLink {
   bool TakePollRequest();
 
   std::optional<mp::Endpoint> udp_endpoint() const;
+  mp::NodeStats node_stats() const { return node_->Stats(); }
   uint64_t heard_dropped() const;
 
   struct Inbox;

@@ -4,7 +4,8 @@
 //   DASP [args...] --app NAME --lbd unix:STATE/lbd.sock --server-id ID
 //        --instance 0xVA@ADDR:0@STATE/dasp-0xVA.sock ...   (one per instance)
 //        --max-sessions N --read-timeout-ms N --backlog-reads N
-//        --lock-timeout-ms N --write-timeout-ms N [farm args...]
+//        --lock-timeout-ms N --write-timeout-ms N --encryption off|offered|required
+//        [farm args...]
 //
 // The configured args come first so that they cannot repeat a flag set here (CLI11 refuses
 // a single-valued flag given twice). Pure functions; thread-safe.
@@ -43,7 +44,8 @@ Result<std::vector<std::string>> DaspArgv(const config::AppEntry& app,
                                           const DaspCommandContext& context);
 
 // The flags every DASP takes from the farm's configuration: --high-water-ms,
-// --low-water-ms, --max-transmissions, --initial-rto-ms, --max-message-bytes.
+// --low-water-ms, --max-transmissions, --initial-rto-ms, --max-message-bytes, and
+// --identity-key PATH when farm.identity_key is set.
 std::vector<std::string> FarmDaspArgs(const config::FarmConfig& farm);
 
 }  // namespace dabs::farm

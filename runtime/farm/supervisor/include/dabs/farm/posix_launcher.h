@@ -27,7 +27,8 @@ class PosixLauncher final : public ProcessLauncher {
   PosixLauncher(const PosixLauncher&) = delete;
   PosixLauncher& operator=(const PosixLauncher&) = delete;
 
-  // The child: stdin from /dev/null, stdout and stderr to request.output_path if given,
+  // The child: stdin from /dev/null, stdout and stderr to request.output_path if given
+  // (appended; created 0600, never through a symlink),
   // no other descriptor of ours, default signal dispositions and an empty signal mask, and
   // its own process group (a Ctrl-C meant for dabs-lbd does not reach the DASPs).
   Result<pid_t> Spawn(const SpawnRequest& request, ExitCallback on_exit) override;

@@ -84,7 +84,8 @@ struct SupervisorOptions {
   // DaspRecord::uri = mp://FARM/APP/VA (the VA in decimal, unique in the farm); empty: none.
   std::string farm_name;
   // Each DASP process's stdout and stderr are appended to DIR/APP-0xVA.log (its first VA),
-  // e.g. store::ServerLayout::logs(); created if missing. Empty: they inherit dabs-lbd's.
+  // e.g. store::ServerLayout::logs(); created (or made) 0700 and each log 0600
+  // (store/private_files.h). Empty: they inherit dabs-lbd's.
   std::filesystem::path output_dir;
   // The DASPs' environment ("NAME=value"); empty: this process's environment.
   std::vector<std::string> env;
