@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -17,11 +18,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <dabs/mp/farm_guard.h>
 #include <dabs/mp/header.h>
 #include <dabs/mp/node.h>
+#include <dabs/mp/session_crypto.h>
 
 namespace {
 
@@ -149,6 +154,26 @@ double RawReceiveRate(double seconds) {
 
 // ---- MP
 
+// ---- farm seals
+
+std::shared_ptr<const FarmKeySet> BenchKeys() {
+  std::array<uint8_t, 32> b{};
+  b.fill(0x3C);
+  const FarmKey k = FarmKey::FromBytes(b);
+  return std::make_shared<FarmKeySet>("bench", std::vector<FarmKey>{k}, k.id);
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::shared_ptr<FarmGuard> BenchGuard(uint16_t index) {
+  return std::make_shared<FarmGuard>(BenchKeys(), FarmSenderId(index, FarmRole::kLbd),
+                                     FarmIncarnation(NowMs()), FarmGuardPolicy{}, nullptr, NowMs());
+}
+
 struct Pair {
   IoThreads server_io{1};
   std::unique_ptr<IoThreads> client_io;
@@ -158,10 +183,14 @@ struct Pair {
 
   // caller_driven: the client has no I/O thread; SendSync runs its io_context.
   // offload: UDP GSO/GRO on both nodes (the default).
-  explicit Pair(bool caller_driven = false, bool offload = true) {
+  // suite: the session encrypted with it (spec 6), keys agreed as a DACP and DASP would.
+  // farm: both nodes are farm daemons, every datagram sealed (docs/spec/farm-seal.md).
+  explicit Pair(bool caller_driven = false, bool offload = true,
+                std::optional<Suite> suite = std::nullopt, bool farm = false) {
     NodeConfig c;
     c.udp = Endpoint::Parse("127.0.0.1:0").value();
     c.udp_offload = offload;
+    if (farm) c.farm_guard = BenchGuard(1);
     auto holder = std::make_shared<Node*>(nullptr);
     NodeCallbacks cb;
     cb.on_message = [holder](Message&& m) {
@@ -169,6 +198,7 @@ struct Pair {
     };
     server = Node::Create(server_io.io(), c, cb).value();
     *holder = server.get();
+    if (farm) c.farm_guard = BenchGuard(2);
     if (caller_driven) {
       c.sync_runs_io = true;
       client = Node::Create(caller_io, c, {}).value();
@@ -177,8 +207,17 @@ struct Pair {
       client = Node::Create(client_io->io(), c, {}).value();
     }
     server_ep = *server->udp_endpoint();
-    client->OpenSession(server_ep, 1);
-    server->OpenSession(*client->udp_endpoint(), 1);
+    SessionOptions client_side, server_side;
+    if (suite) {
+      auto a = X25519KeyPair::Generate().value(), b = X25519KeyPair::Generate().value();
+      const auto keys =
+          DeriveSessionKeys(a.Agree(b.public_key()).value(), a.public_key(), b.public_key(), 1)
+              .value();
+      client_side.cipher = SessionCrypto::Create(*suite, keys, CipherRole::kClient).value();
+      server_side.cipher = SessionCrypto::Create(*suite, keys, CipherRole::kServer).value();
+    }
+    client->OpenSession(server_ep, 1, client_side);
+    server->OpenSession(*client->udp_endpoint(), 1, server_side);
   }
 };
 
@@ -203,8 +242,8 @@ json MpSyncRtt(int n, bool caller_driven) {
 // One-way messages through one session, each ACKed; the engine keeps 128 in flight. The
 // producer hands them over 64 at a time through Node::Post, as a pipelining application
 // would, so that one entry (and one sendmmsg) carries 64 messages.
-double MpAsyncRate(int n, bool offload) {
-  Pair p(false, offload);
+double MpAsyncRate(int n, bool offload, std::optional<Suite> suite = std::nullopt) {
+  Pair p(false, offload, suite);
   std::mutex mu;
   std::condition_variable cv;
   std::atomic<int> done{0}, failed{0};
@@ -262,6 +301,242 @@ double Mp1MiBRate(int n, bool offload) {
   return ok * (1 << 20) / s / 1e6;
 }
 
+// ---- local (Unix datagram) sockets, as between a server's daemons and its DASPs
+
+// A private directory for the sockets, removed with them.
+struct SocketDir {
+  std::string path;
+  SocketDir() {
+    std::string pattern = "/tmp/dabs-mp-bench-XXXXXX";
+    if (::mkdtemp(pattern.data()) != nullptr) path = pattern;
+  }
+  ~SocketDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
+
+int RawLocalSocket(const std::string& path, bool passcred, sockaddr_un* addr) {
+  const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+  const int one = 1;
+  if (passcred) setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+  *addr = {};
+  addr->sun_family = AF_UNIX;
+  std::snprintf(addr->sun_path, sizeof addr->sun_path, "%s", path.c_str());
+  ::bind(fd, reinterpret_cast<sockaddr*>(addr), sizeof *addr);
+  return fd;
+}
+
+// One receive, with room for the sender's credentials when they come (SO_PASSCRED).
+ssize_t ReceiveWithCredentials(int fd, uint8_t* buf, size_t size) {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+  iovec iov{buf, size};
+  msghdr h{};
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  h.msg_control = control;
+  h.msg_controllen = sizeof control;
+  return ::recvmsg(fd, &h, 0);
+}
+
+// Blocking ping-pong of a 28-byte datagram between two Unix datagram sockets; with
+// `passcred`, every datagram carries its sender's credentials, as mp's local sockets ask.
+json RawLocalPingPong(int n, bool passcred) {
+  SocketDir dir;
+  sockaddr_un aa{}, ba{};
+  const int a = RawLocalSocket(dir / "a", passcred, &aa);
+  const int b = RawLocalSocket(dir / "b", passcred, &ba);
+  std::thread echo([&] {
+    uint8_t buf[600];
+    for (int i = 0; i < n; ++i) {
+      const ssize_t r = ReceiveWithCredentials(b, buf, sizeof buf);
+      ::sendto(b, buf, static_cast<size_t>(r), 0, reinterpret_cast<sockaddr*>(&aa), sizeof aa);
+    }
+  });
+  uint8_t msg[28] = {}, buf[600];
+  std::vector<double> rtt;
+  rtt.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    ::sendto(a, msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&ba), sizeof ba);
+    ReceiveWithCredentials(a, buf, sizeof buf);
+    rtt.push_back(Us(Clock::now() - t0));
+  }
+  echo.join();
+  ::close(a);
+  ::close(b);
+  return Percentiles(rtt);
+}
+
+// Node::SendSync of a 16-byte request to an echo node over local sockets (no ACKs, D11;
+// each datagram's sender checked, SO_PASSCRED), with a blocking client.
+json MpLocalSyncRtt(int n) {
+  SocketDir dir;
+  IoThreads server_io(1);
+  boost::asio::io_context caller_io(1);
+  NodeConfig c;
+  c.local_path = dir / "server.sock";
+  c.socket_buffer_bytes = 256 << 10;
+  auto holder = std::make_shared<Node*>(nullptr);
+  NodeCallbacks cb;
+  cb.on_message = [holder](Message&& m) { (*holder)->Reply(m, std::move(m.payload)); };
+  auto server = Node::Create(server_io.io(), c, cb).value();
+  *holder = server.get();
+  c.local_path = dir / "client.sock";
+  c.sync_runs_io = true;
+  auto client = Node::Create(caller_io, c, {}).value();
+  const Endpoint to = *server->local_endpoint();
+  std::vector<uint8_t> payload(16, 0x42);
+  for (int i = 0; i < 200; ++i)
+    (void)client->SendSync(to, 0, 0x0100, 0, payload);  // warm
+  std::vector<double> rtt;
+  rtt.reserve(static_cast<size_t>(n));
+  int failures = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    if (!client->SendSync(to, 0, 0x0100, 0, payload)) ++failures;
+    rtt.push_back(Us(Clock::now() - t0));
+  }
+  json j = Percentiles(rtt);
+  j["failures"] = failures;
+  return j;
+}
+
+// Keeps this thread, and the threads it starts (the pairs' I/O threads), on the CPU it is on
+// until destroyed. A round trip's time on a VM depends mostly on where its two threads run:
+// on one CPU the hand-over is quick; across two the sleeping CPU must be woken (on these
+// VMs 45 against 100 us), and which placement each pair gets is the scheduler's choice. Pairs
+// compared with each other must all have the same one.
+class OnOneCpu {
+ public:
+  OnOneCpu() {
+    ::sched_getaffinity(0, sizeof saved_, &saved_);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(::sched_getcpu(), &one);
+    ::sched_setaffinity(0, sizeof one, &one);
+  }
+  ~OnOneCpu() { ::sched_setaffinity(0, sizeof saved_, &saved_); }
+  OnOneCpu(const OnOneCpu&) = delete;
+  OnOneCpu& operator=(const OnOneCpu&) = delete;
+
+ private:
+  cpu_set_t saved_;
+};
+
+// Synchronous round trips through each pair in turns of 250 (after 200 to warm up), so that a
+// shared machine's load falls on all of them alike: one latency list per pair.
+std::vector<std::vector<double>> InterleavedRtts(std::vector<std::unique_ptr<Pair>>& pairs,
+                                                 int pings, const std::vector<uint8_t>& payload) {
+  std::vector<std::vector<double>> rtts(pairs.size());
+  for (auto& p : pairs) {
+    for (int i = 0; i < 200; ++i)
+      (void)p->client->SendSync(p->server_ep, 1, 0x0100, 0, payload);
+  }
+  constexpr int kTurn = 250;
+  for (int done = 0; done < pings; done += kTurn) {
+    for (size_t k = 0; k < pairs.size(); ++k) {
+      for (int i = 0; i < kTurn; ++i) {
+        const auto t0 = Clock::now();
+        (void)pairs[k]->client->SendSync(pairs[k]->server_ep, 1, 0x0100, 0, payload);
+        rtts[k].push_back(Us(Clock::now() - t0));
+      }
+    }
+  }
+  return rtts;
+}
+
+// ---- encrypted sessions (spec 6)
+
+// Plaintext, ChaCha20-Poly1305 and AES-256-GCM sessions measured in turns of a few hundred
+// round trips (and a tenth of the messages) each, so that the load of a shared machine falls
+// on all three alike: the ratios are what to read.
+json EncryptionStage(const Sizes& z) {
+  const std::optional<Suite> kinds[] = {std::nullopt, Suite::kChaCha20Poly1305, Suite::kAes256Gcm};
+  auto name = [](const std::optional<Suite>& s) {
+    return s ? std::string(SuiteName(*s)) : std::string("plaintext");
+  };
+  std::vector<std::vector<double>> rtts;
+  {
+    OnOneCpu same_placement;
+    std::vector<std::unique_ptr<Pair>> pairs;
+    for (const auto& k : kinds)
+      pairs.push_back(std::make_unique<Pair>(true, true, k));
+    rtts = InterleavedRtts(pairs, z.pings, std::vector<uint8_t>(16, 0x42));
+  }
+  std::vector<double> seconds(3, 0.0);
+  const int turn = std::max(1, z.async_messages / 10);
+  for (int round = 0; round < 10; ++round) {
+    for (size_t k = 0; k < 3; ++k)
+      seconds[k] += turn / MpAsyncRate(turn, true, kinds[k]);
+  }
+  json j;
+  for (size_t k = 0; k < 3; ++k) {
+    j["sync_rtt_us"][name(kinds[k])] = Percentiles(rtts[k]);
+    j["async_msgs_per_s"][name(kinds[k])] = 10.0 * turn / seconds[k];
+  }
+  for (size_t k = 1; k < 3; ++k) {
+    j["ratios"][name(kinds[k])] = {
+        {"sync_p50_over_plain", j["sync_rtt_us"][name(kinds[k])]["p50"].get<double>() /
+                                    j["sync_rtt_us"]["plaintext"]["p50"].get<double>()},
+        {"sync_p99_over_plain", j["sync_rtt_us"][name(kinds[k])]["p99"].get<double>() /
+                                    j["sync_rtt_us"]["plaintext"]["p99"].get<double>()},
+        {"async_over_plain", j["async_msgs_per_s"][name(kinds[k])].get<double>() /
+                                 j["async_msgs_per_s"]["plaintext"].get<double>()}};
+  }
+  return j;
+}
+
+// Farm datagrams sealed and opened per second, one core, against encoding and decoding the
+// same datagrams in plaintext; then synchronous round trips between two farm daemons' nodes
+// against two plain nodes, in turns (as EncryptionStage), so that the ratio is what to read.
+json FarmSealStage(const Sizes& z) {
+  json j;
+  const auto keys = BenchKeys();
+  const int64_t now = NowMs();
+  for (size_t payload : {size_t{100}, farm_seal::kMaxPayload}) {
+    Header h;
+    h.command = wire::kHello;
+    h.crc = true;
+    h.sent = SentTime::FromUnixMillis(now);
+    std::vector<uint8_t> plain(512), sealed, opened;
+    plain.resize(EncodeDatagram(h, std::vector<uint8_t>(payload, 7), plain).value());
+    FarmSealer sealer(FarmSenderId(1, FarmRole::kLbd), 1);
+    FarmOpener opener;
+    const int n = z.codec_iterations / 10;
+    auto start = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      (void)sealer.Seal(*keys, plain, now, sealed);
+      if (!opener.Open(*keys, sealed, now, opened)) std::abort();
+    }
+    const double seal_s = std::chrono::duration<double>(Clock::now() - start).count();
+    start = Clock::now();
+    uint64_t sink = 0;
+    for (int i = 0; i < n; ++i) {
+      std::array<uint8_t, 512> buf{};
+      h.transaction = static_cast<uint8_t>(i);
+      auto len = EncodeDatagram(h, std::span(plain).subspan(12, payload), buf);
+      sink += DecodeDatagram(std::span(buf).first(*len))->payload.size();
+    }
+    const double codec_s = std::chrono::duration<double>(Clock::now() - start).count();
+    if (sink == 42) std::fprintf(stderr, " ");  // keep the loop
+    const std::string name = std::to_string(payload) + "_byte_payload";
+    j["sealed_and_opened_per_s"][name] = n / seal_s;
+    j["plain_encoded_and_decoded_per_s"][name] = n / codec_s;
+  }
+  OnOneCpu same_placement;
+  std::vector<std::unique_ptr<Pair>> pairs;
+  pairs.push_back(std::make_unique<Pair>(true, true, std::nullopt, false));
+  pairs.push_back(std::make_unique<Pair>(true, true, std::nullopt, true));
+  const auto rtts = InterleavedRtts(pairs, z.pings, std::vector<uint8_t>(100, 0x42));
+  j["sync_rtt_us"]["plain"] = Percentiles(rtts[0]);
+  j["sync_rtt_us"]["sealed"] = Percentiles(rtts[1]);
+  j["sync_p50_sealed_over_plain"] = j["sync_rtt_us"]["sealed"]["p50"].get<double>() /
+                                    j["sync_rtt_us"]["plain"]["p50"].get<double>();
+  return j;
+}
+
 double CodecRate(int n) {
   Header h;
   h.command = 0x0100;
@@ -291,8 +566,9 @@ int main(int argc, char** argv) {
   std::string only;
   app.add_flag("--json", json_out, "Print one JSON object (the default output)");
   app.add_flag("--quick", quick, "A small run to check that everything works");
-  app.add_option("--only", only, "Run one stage: rtt, async, rate, 1mib, codec (for profiling)")
-      ->check(CLI::IsMember({"rtt", "async", "rate", "1mib", "codec"}));
+  app.add_option("--only", only,
+                 "Run one stage: rtt, async, enc, seal, rate, 1mib, codec, local (for profiling)")
+      ->check(CLI::IsMember({"rtt", "async", "enc", "seal", "rate", "1mib", "codec", "local"}));
   CLI11_PARSE(app, argc, argv);
   Sizes z;
   if (quick) z = {2'000, 20'000, 0.2, 4, 200'000};
@@ -321,12 +597,25 @@ int main(int argc, char** argv) {
     out["raw_udp_recv_pkts_per_s"] = pkts;
     out["raw_udp_512_mb_per_s"] = pkts * 512 / 1e6;
   }
+  if (stage("enc", "MP encrypted against plaintext sessions, interleaved (spec 6)")) {
+    out["mp_encryption"] = EncryptionStage(z);
+  }
+  if (stage("seal", "farm seals: sealed and opened, and round trips between farm daemons")) {
+    out["farm_seal"] = FarmSealStage(z);
+  }
   if (stage("1mib", "MP 1 MiB messages"))
     out["mp_1mib_mb_per_s"] = Mp1MiBRate(z.big_messages, true);
   if (stage("1mib", "the same without UDP segmentation offload")) {
     out["mp_1mib_no_offload_mb_per_s"] = Mp1MiBRate(z.big_messages, false);
   }
   if (stage("codec", "header codec")) out["header_codec_per_s"] = CodecRate(z.codec_iterations);
+  if (stage("local", "raw Unix datagram ping-pong, without and with credentials")) {
+    out["raw_local_rtt_us"] = RawLocalPingPong(z.pings, false);
+    out["raw_local_passcred_rtt_us"] = RawLocalPingPong(z.pings, true);
+  }
+  if (stage("local", "MP synchronous round trips over local sockets")) {
+    out["mp_local_sync_rtt_us"] = MpLocalSyncRtt(z.pings);
+  }
   if (!only.empty()) {
     std::cout << out.dump(2) << std::endl;
     return 0;
@@ -337,10 +626,17 @@ int main(int argc, char** argv) {
   const double big_ratio = out["mp_1mib_mb_per_s"].get<double>() /
                            std::max(1e-9, out["raw_udp_512_mb_per_s"].get<double>());
   out["ratios"] = {{"mp_sync_p50_over_raw_p50", sync_ratio}, {"mp_1mib_over_raw_512", big_ratio}};
+  bool enc_rtt_ok = true, enc_async_ok = true;
+  for (const auto& [suite, r] : out["mp_encryption"]["ratios"].items()) {
+    enc_rtt_ok = enc_rtt_ok && r["sync_p50_over_plain"].get<double>() <= 1.25;
+    enc_async_ok = enc_async_ok && r["async_over_plain"].get<double>() >= 0.60;
+  }
   out["targets"] = {
       {"sync_p50_within_3x_raw", sync_ratio <= 3.0},
       {"async_at_least_100k_per_s", out["mp_async_msgs_per_s"].get<double>() >= 100'000},
-      {"mp_1mib_at_least_40pct_of_raw", big_ratio >= 0.40}};
+      {"mp_1mib_at_least_40pct_of_raw", big_ratio >= 0.40},
+      {"enc_sync_p50_within_1_25x_plain", enc_rtt_ok},
+      {"enc_async_at_least_60pct_of_plain", enc_async_ok}};
   out["quick"] = quick;
   std::cout << out.dump(2) << std::endl;
   return 0;

@@ -14,6 +14,8 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   # what the tests drive for real
   snmpd snmp snmptrapd iproute2 python3
+  # spec 6 (session encryption) from Python: the spec client and the crypto vectors
+  python3-cryptography
 )
 
 missing=()

@@ -3,7 +3,8 @@
 #   1. installs what is missing (scripts/install-deps.sh),
 #   2. builds everything with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/,
 #   3. runs every test (unit, loopback, integration, multi-process) with ctest,
-#   4. runs each libFuzzer target for a short smoke time (scripts/fuzz.sh).
+#   4. runs each libFuzzer target for a short smoke time (scripts/fuzz.sh; 10 s each,
+#      about 2-3 minutes in all; DABS_FUZZ_SECONDS sets the time per target).
 # Exits non-zero if anything fails. Usage: scripts/test.sh [ctest arguments...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +25,6 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j "$jobs" --timeout 900 "$@")
 
 echo "== fuzz smoke"
-scripts/fuzz.sh "${DABS_FUZZ_SECONDS:-20}"
+scripts/fuzz.sh "${DABS_FUZZ_SECONDS:-10}"
 
 echo "== all tests passed"

@@ -16,7 +16,6 @@ namespace dabs::emu {
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kMaxRateBps = 1e11;
 constexpr size_t kMaxProfiles = 1000;  // a set-top's profile index is 16 bits
 const std::vector<std::string> kChannelNames{"docsis", "oob", "modem"};

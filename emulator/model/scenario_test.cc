@@ -170,7 +170,7 @@ TEST(Scenario, AnUnreadableFileIsNamed) {
 }
 
 TEST(Scenario, ShippedScenariosLoad) {
-  for (const char* name : {"demo.yaml", "ci.yaml"}) {
+  for (const char* name : {"demo.yaml", "ci.yaml", "ppv.yaml"}) {
     auto s = LoadScenario(std::string(DABS_EMU_SCENARIOS) + "/" + name);
     ASSERT_TRUE(s.ok()) << s.error().Message();
     EXPECT_TRUE(s->faults.empty()) << name;

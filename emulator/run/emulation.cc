@@ -244,6 +244,7 @@ class Run : public std::enable_shared_from_this<Run> {
     // The example apps answer at once: a reply 2 s overdue (after the ACK) means the server
     // is in trouble, and the client checks it and re-homes.
     c.call_reply_timeout = std::chrono::seconds(2);
+    if (auto e = o_.encryption.find(app); e != o_.encryption.end()) c.encryption = e->second;
     return c;
   }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include <dabs/emu/scenario.h>
 #include <dabs/mp/endpoint.h>
 #include <dabs/mp/result.h>
+#include <dabs/mp/session_handshake.h>
 
 #include "plant.h"
 
@@ -26,6 +28,9 @@ struct EmulationOptions {
   Scenario scenario;
   std::string scenario_name;  // for the report
   mp::Endpoint farm_group;    // the farm's load-balancing group (farm.group)
+  // Per application, what its set-tops' client portions offer (spec 6): the farm file's
+  // apps[].encryption, with the farm's public key delivered with the client portion.
+  std::map<std::string, mp::ClientEncryption> encryption;
   PlantAddressing addressing;
   std::optional<std::filesystem::path> farm_dir;  // dabs-farm's state dir: needed by server faults
   std::optional<std::filesystem::path> report_dir;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <optional>
 
 #include <CLI/CLI.hpp>
@@ -15,10 +17,14 @@
 #include <dabs/config/farm.h>
 #include <dabs/config/load.h>
 #include <dabs/emu/scenario.h>
+#include <dabs/mp/identity_key.h>
+#include <dabs/mp/result.h>
+#include <dabs/mp/session_handshake.h>
 
 #include "calc_client.h"
 #include "echo_client.h"
 #include "emulation.h"
+#include "ppv_client_app.h"
 
 namespace {
 
@@ -59,7 +65,43 @@ struct Flags {
   bool json = false, quiet = false;
   double drain_s = 10;
   std::string log_level = "warn";
+  std::filesystem::path farm_public_key;
 };
+
+// What each application's set-tops offer: the farm file's apps[].encryption, checked with the
+// farm's public key (--farm-public-key, else farm.identity_key's FILE.pub beside it, as
+// dabsctl keygen writes it).
+dabs::Result<std::map<std::string, dabs::mp::ClientEncryption>> EncryptionOf(
+    const dabs::config::FarmConfig& farm, const Flags& f) {
+  std::map<std::string, dabs::mp::ClientEncryption> out;
+  std::shared_ptr<const dabs::mp::FarmPublicKey> key;
+  for (const auto& app : farm.apps) {
+    auto policy = dabs::mp::ParseEncryptionPolicy(app.encryption);
+    if (!policy || *policy == dabs::mp::EncryptionPolicy::kOff) continue;
+    if (!key) {
+      const std::filesystem::path path = !f.farm_public_key.empty() ? f.farm_public_key
+                                         : farm.identity_key
+                                             ? std::filesystem::path(*farm.identity_key + ".pub")
+                                             : std::filesystem::path();
+      if (path.empty()) {
+        return dabs::Error{{}, "apps[" + app.name + "] is encrypted: give --farm-public-key FILE"};
+      }
+      auto loaded = dabs::mp::FarmPublicKey::Load(path);
+      if (!loaded) {
+        return dabs::Error{{},
+                           "apps[" + app.name + "] is encrypted, and the farm's public key " +
+                               path.string() + " does not load: " + loaded.error().Message() +
+                               " (dabsctl keygen writes FILE.pub; or give --farm-public-key)"};
+      }
+      key = std::make_shared<const dabs::mp::FarmPublicKey>(std::move(*loaded));
+    }
+    dabs::mp::ClientEncryption e;
+    e.policy = *policy;
+    e.farm_key = key;
+    out.emplace(app.name, std::move(e));
+  }
+  return out;
+}
 
 int Run(const Flags& f) {
   auto scenario = Load(f.scenario);
@@ -84,6 +126,11 @@ int Run(const Flags& f) {
   o.scenario = std::move(*scenario);
   o.scenario_name = f.scenario.filename().string();
   o.farm_group = farm->group;
+  if (auto e = EncryptionOf(*farm, f); !e) {
+    return Fail(e.error().detail);
+  } else {
+    o.encryption = std::move(*e);
+  }
   o.addressing.multicast_interface = farm->interface == "0.0.0.0" ? "127.0.0.1" : farm->interface;
   o.addressing.bind_address = "127.0.0.1";
   if (!f.farm_state.empty()) {
@@ -143,6 +190,9 @@ void DefineCli(Cli& c, Flags& f, fs::path& check_file) {
       ->required()
       ->check(CLI::ExistingFile);
   c.run->add_option("--report", f.report_dir, "Write report.json, timeline.csv and charts here");
+  c.run->add_option("--farm-public-key", f.farm_public_key,
+                    "The farm's public key (PEM or hex) for encrypted applications (default: "
+                    "farm.identity_key's FILE.pub)");
   c.run->add_option("--farm-state", f.farm_state,
                     "dabs-farm's --state-dir: needed by server faults (kill, stop, restart, "
                     "partition) and for a farm in namespaces");
@@ -197,6 +247,8 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(f.log_level));
   (void)dabs::calculator::RegisterClient();
   (void)dabs::echo::RegisterClient();
+  auto ppv = std::make_shared<dabs::ppv::ClientFigures>();  // counted across every set-top
+  (void)dabs::ppv::RegisterClient(ppv);
   if (cli.got_subcommand("check")) {
     auto s = Load(check_file);
     if (!s) return 2;
@@ -207,5 +259,10 @@ int main(int argc, char** argv) {
                 s->faults.size());
     return 0;
   }
-  return Run(f);
+  const int rc = Run(f);
+  if (ppv->Any()) {
+    std::fprintf(stderr, "dabs-emu: %s\n", ppv->Summary().c_str());
+    if (!f.report_dir.empty()) std::ofstream(f.report_dir / "ppv.json") << ppv->Json() << "\n";
+  }
+  return rc;
 }
