@@ -10,6 +10,8 @@
 #include <dabs/mp/testing/fake_clock.h>
 #include <dabs/mp/tlv.h>
 
+#include "fuzz_support.h"
+
 namespace {
 
 using namespace dabs::mp;
@@ -38,6 +40,12 @@ void CheckRoundTrip(std::span<const uint8_t> bytes) {
 }
 
 }  // namespace
+
+// Seeds: every vector of the spec.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  dabs::fuzz::WriteSeedsIfAsked(dabs::fuzz::SpecVectors);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckRoundTrip({data, size});

@@ -6,6 +6,8 @@
 
 #include <dabs/mp/reassembly.h>
 
+#include "fuzz_support.h"
+
 namespace {
 
 using namespace dabs::mp;
@@ -21,6 +23,25 @@ void Check(bool ok) {
 }
 
 }  // namespace
+
+// Seeds: a message of three buffers in order, and the same with its middle one late (after
+// a clock step long enough to expire it).
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  dabs::fuzz::WriteSeedsIfAsked([] {
+    auto step = [](uint8_t buffer, uint8_t clock) {
+      return std::vector<uint8_t>{0, 1, 0, buffer, 0, 2, kChunk, clock};
+    };
+    std::vector<uint8_t> in_order, late;
+    for (uint8_t b : {0, 1, 2}) {
+      auto s = step(b, 10);
+      in_order.insert(in_order.end(), s.begin(), s.end());
+    }
+    for (auto s : {step(0, 10), step(2, 250), step(1, 10)})
+      late.insert(late.end(), s.begin(), s.end());
+    return std::vector<dabs::fuzz::Seed>{in_order, late};
+  });
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ReassemblyBuffer rb(kLimits);

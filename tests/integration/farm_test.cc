@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <dabs/config/persist.h>
 #include <dabs/mp/node.h>
@@ -21,6 +22,7 @@
 #include "farm_process.h"
 #include "netns.h"
 #include "netsnmp.h"
+#include "store_reads.h"
 
 namespace dabs::farm::testing {
 namespace {
@@ -106,75 +108,25 @@ class FarmTest : public ::testing::Test {
     const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    (void)StoreOf(server).Read([&](const store::ReadTxn& txn) {
-      view.clear();
-      return txn.ForEach(store::Database::kServers, {}, [&](std::string_view, std::string_view v) {
-        auto r = store::ServerRecordFromJson(v);
-        if (r)
-          view[r->id] = r->state == "alive" && now_ms - r->last_heard_ms > r->lease_ms + 200
-                            ? "stale"
-                            : r->state;
-        return store::Visit::kContinue;
-      });
-    });
+    for (const auto& [id, r] : ServerRecords(StoreOf(server))) {
+      view[id] =
+          r.state == "alive" && now_ms - r.last_heard_ms > r.lease_ms + 200 ? "stale" : r.state;
+    }
     return view;
   }
   // The record a server keeps of itself.
   store::ServerRecord SelfRecord(const std::string& server) {
-    store::ServerRecord self;
-    (void)StoreOf(server).Read([&](const store::ReadTxn& txn) {
-      auto v = txn.Get(store::Database::kServers, server);
-      if (v && *v) {
-        if (auto r = store::ServerRecordFromJson(**v)) self = *r;
-      }
-      return Status::Ok();
-    });
-    return self;
+    auto all = ServerRecords(StoreOf(server));
+    return all.count(server) ? all.at(server) : store::ServerRecord{};
   }
   std::vector<store::SessionRecord> Sessions(const std::string& server) {
-    std::vector<store::SessionRecord> out;
-    (void)StoreOf(server).Read([&](const store::ReadTxn& txn) {
-      out.clear();
-      return txn.ForEach(store::Database::kDirectory, "session/",
-                         [&](std::string_view, std::string_view v) {
-                           if (auto r = store::SessionRecordFromJson(v)) out.push_back(*r);
-                           return store::Visit::kContinue;
-                         });
-    });
-    return out;
+    return SessionRecords(StoreOf(server));
   }
   std::vector<store::DecisionRecord> Decisions(const std::string& server) {
-    std::vector<store::DecisionRecord> out;
-    (void)StoreOf(server).Read([&](const store::ReadTxn& txn) {
-      out.clear();
-      return txn.ForEach(store::Database::kPlacement, {},
-                         [&](std::string_view, std::string_view v) {
-                           if (auto r = store::DecisionRecordFromJson(v)) out.push_back(*r);
-                           return store::Visit::kContinue;
-                         });
-    });
-    return out;
+    return DecisionRecords(StoreOf(server));
   }
   std::vector<store::DaspRecord> Dasps(const std::string& server) {
-    std::vector<store::DaspRecord> out;
-    (void)StoreOf(server).Read([&](const store::ReadTxn& txn) {
-      out.clear();
-      return txn.ForEach(store::Database::kDasps, {}, [&](std::string_view, std::string_view v) {
-        if (auto r = store::DaspRecordFromJson(v)) out.push_back(*r);
-        return store::Visit::kContinue;
-      });
-    });
-    return out;
-  }
-  // Waits until `pred` holds (true) or `limit` passes (false).
-  template <typename Pred>
-  bool WaitUntil(std::chrono::milliseconds limit, Pred pred) {
-    const auto end = Clock::now() + limit;
-    while (Clock::now() < end) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(5ms);
-    }
-    return pred();
+    return DaspRecords(StoreOf(server));
   }
   // Sends ECHO on an open session; true when the echo comes back.
   bool Echo(mp::Node& client, const Opened& o, const std::vector<uint8_t>& payload) {
@@ -243,6 +195,42 @@ TEST_F(FarmTest, ThreeServersFindEachOtherAndAKilledOneLeavesEveryViewWithinItsL
       5s, [&] { return ViewOf("s1")["s3"] == "alive" && ViewOf("s2")["s3"] == "alive"; }));
   EXPECT_TRUE(
       WaitUntil(5s, [&] { return ViewOf("s3").size() == 3 && ViewOf("s3")["s1"] == "alive"; }));
+}
+
+mode_t ModeOf(const fs::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+// The security issue's promise on a running farm: what the daemons and their DASPs create is
+// their user's alone, directories 0700 and files and sockets 0600, whatever the test's umask.
+TEST_F(FarmTest, EveryServersStateDirectoryStoreSocketsAndLogsAreTheDaemonsUsersAlone) {
+  // The farm's directory is the test's (it holds dabs-farm's log): private, as it should be.
+  fs::create_directories(dir_ / "farm");
+  fs::permissions(dir_ / "farm", fs::perms::owner_all);
+  const mode_t old_umask = ::umask(0);  // dabs-farm and every daemon inherit it
+  StartFarm(/*netns=*/false, 1, {"dabs-lbd", "dabs-statd", "dabs-configd"});
+  ::umask(old_umask);
+  const fs::path s1 = dir_ / "farm" / "s1";
+  fs::path dasp_socket, dasp_log;
+  ASSERT_TRUE(WaitUntil(10s, [&] {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(s1, ec)) {
+      if (e.path().filename().string().rfind("dasp-", 0) == 0) dasp_socket = e.path();
+    }
+    for (const auto& e : fs::directory_iterator(s1 / "logs", ec)) {
+      if (e.path().filename().string().rfind("echo-", 0) == 0) dasp_log = e.path();
+    }
+    return !dasp_socket.empty() && !dasp_log.empty();
+  })) << "the echo DASP (start_at_init) did not come up";
+  EXPECT_EQ(ModeOf(dir_ / "farm" / "farm.json"), 0600u);
+  for (const fs::path& d : {s1, s1 / "store", s1 / "logs"})
+    EXPECT_EQ(ModeOf(d), 0700u) << d;
+  for (const char* name : {"store/data.mdb", "store/lock.mdb", "lbd.sock", "statd.sock",
+                           "configd.sock", "logs/dabs-lbd.log", "logs/dabs-configd.log"})
+    EXPECT_EQ(ModeOf(s1 / name), 0600u) << name;
+  EXPECT_EQ(ModeOf(dasp_socket), 0600u) << dasp_socket;
+  EXPECT_EQ(ModeOf(dasp_log), 0600u) << dasp_log;
 }
 
 TEST_F(FarmTest, FiveHundredSessionsSpreadAsTheVotesSayAndEveryServerReachesTheSameDecisions) {

@@ -131,5 +131,92 @@ TEST(SpecClient, AClientWrittenFromTheSpecAloneTalksToMpcatListen) {
   }
 }
 
+// ---------------------------------------------------------------------------- spec 6
+
+// Spec 6 from Python needs python3-cryptography (scripts/install-deps.sh installs it).
+bool PythonHasCryptography() {
+  return Shell("python3 -c 'import cryptography'").status == 0;
+}
+
+// A farm identity made by Python's own Ed25519 (mode 0600 private, PEM public), in a fresh dir.
+std::string PythonIdentity() {
+  const std::string dir = "/tmp/dabs-mpcat-" + std::to_string(::getpid()) + "-" +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  Shell("rm -rf " + dir + " && mkdir -p " + dir);
+  const ShellRun r =
+      Shell("python3 " DABS_SPEC_CRYPTO " --keygen " + dir + "/id.pem " + dir + "/id.pub");
+  EXPECT_EQ(r.status, 0) << r.output;
+  return dir;
+}
+
+TEST(SpecClient, PythonFromTheSpecAloneReproducesEveryCryptoVector) {
+  if (!PythonHasCryptography()) GTEST_SKIP() << "python3-cryptography is not installed";
+  const ShellRun r = Shell("python3 " DABS_SPEC_CRYPTO " --check " DABS_CRYPTO_VECTORS);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("every vector holds"), std::string::npos) << r.output;
+}
+
+TEST(SpecClient, AClientWrittenFromTheSpecAloneOpensAnEncryptedSessionWithMpcatListen) {
+  if (!PythonHasCryptography()) GTEST_SKIP() << "python3-cryptography is not installed";
+  const std::string dir = PythonIdentity();
+  Listener l({"--encryption", "required", "--identity-key", dir + "/id.pem"});
+  ASSERT_FALSE(l.endpoint().empty());
+  for (const std::string suite : {"1", "2"}) {
+    const ShellRun r = Shell("python3 " DABS_SPEC_CLIENT " 127.0.0.1 " + l.port() +
+                             " --crc --encrypt " + dir + "/id.pub --suite " + suite);
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("echoed 41 and 5000 bytes, closed (crc on, suite " + suite + ")"),
+              std::string::npos)
+        << r.output;
+  }
+  // Without an offer, `required` refuses with NAK 9.
+  const ShellRun plain = Shell("python3 " DABS_SPEC_CLIENT " 127.0.0.1 " + l.port());
+  EXPECT_NE(plain.status, 0);
+  EXPECT_NE(plain.output.find("NAK 9"), std::string::npos) << plain.output;
+  Shell("rm -rf " + dir);
+}
+
+TEST(Mpcat, SendEncryptsWithEitherSuiteAndRequiredRefusesPlaintextWithWhy) {
+  if (!PythonHasCryptography()) GTEST_SKIP() << "python3-cryptography is not installed";
+  const std::string dir = PythonIdentity();
+  Listener l({"--encryption", "required", "--identity-key", dir + "/id.pem"});
+  ASSERT_FALSE(l.endpoint().empty());
+  for (const std::string suite : {"1", "2"}) {
+    const ShellRun r = Shell(kMpcat + " send " + l.endpoint() + " --encrypt --suite " + suite +
+                             " --farm-public-key " + dir + "/id.pub --payload-size 3000 --json");
+    ASSERT_EQ(r.status, 0) << r.output;
+    const auto j = nlohmann::json::parse(r.output);
+    EXPECT_EQ(j["suite"], std::stoi(suite));
+    EXPECT_EQ(j["reply_hex"].get<std::string>().size(), 6000u);
+  }
+  const ShellRun plain = Shell(kMpcat + " send " + l.endpoint() + " --payload-text hi");
+  EXPECT_EQ(plain.status, 1);
+  EXPECT_NE(plain.output.find("(NAK 9): this application requires encryption"), std::string::npos)
+      << plain.output;
+  // Another farm's key: the listener's signature does not verify, the reply is refused.
+  const std::string other = PythonIdentity();
+  const ShellRun forged = Shell(kMpcat + " send " + l.endpoint() + " --encrypt --farm-public-key " +
+                                other + "/id.pub --reply-timeout-ms 300 --payload-text hi");
+  EXPECT_EQ(forged.status, 1);
+  EXPECT_NE(forged.output.find("signature in ENC_ACCEPT does not verify"), std::string::npos)
+      << forged.output;
+  Shell("rm -rf " + dir + " " + other);
+}
+
+TEST(Mpcat, DecodeShowsTheSealedPartsOfAnEncryptedDatagram) {
+  std::ifstream in(DABS_CRYPTO_VECTORS);
+  const auto v = nlohmann::json::parse(in);
+  const auto& d = v["datagrams"][0];
+  const ShellRun r = Shell(kMpcat + " decode " + d["datagram_hex"].get<std::string>() + " --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  EXPECT_EQ(j["encrypted"], true);
+  EXPECT_EQ(j["sealed"]["counter"], d["counter"]);
+  EXPECT_EQ(j["sealed"]["ciphertext_bytes"], d["plaintext_hex"].get<std::string>().size() / 2);
+  const ShellRun text = Shell(kMpcat + " decode " + d["datagram_hex"].get<std::string>());
+  EXPECT_NE(text.output.find("encrypted     yes"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("sealed        counter 7,"), std::string::npos) << text.output;
+}
+
 }  // namespace
 }  // namespace dabs

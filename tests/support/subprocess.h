@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
@@ -116,5 +118,46 @@ class Subprocess {
   int status_ = 0;
   std::string buffer_;
 };
+
+// A command run to its end: its exit code (128 + signal when killed), standard output and
+// standard error.
+struct CommandResult {
+  int status = -1;
+  std::string out, err;
+};
+
+inline CommandResult RunCommand(const std::vector<std::string>& argv,
+                                std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+  char err_path[] = "/tmp/dabs-test-stderr-XXXXXX";
+  const int err_fd = ::mkstemp(err_path);
+  if (err_fd >= 0) ::close(err_fd);
+  CommandResult r;
+  {
+    Subprocess p(argv, err_path);
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      auto line = p.ReadLine(std::chrono::milliseconds(100));
+      if (line) {
+        r.out += *line + "\n";
+      } else if (p.WaitFor(std::chrono::milliseconds(0))) {
+        while (auto rest = p.ReadLine(std::chrono::milliseconds(10)))
+          r.out += *rest + "\n";
+        break;
+      }
+    }
+    if (!p.WaitFor(std::chrono::milliseconds(0))) p.Signal(SIGKILL);
+    const int status = p.Wait();
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  if (FILE* f = std::fopen(err_path, "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+      r.err.append(buf, n);
+    std::fclose(f);
+  }
+  ::unlink(err_path);
+  return r;
+}
 
 }  // namespace dabs::testing
