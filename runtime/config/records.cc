@@ -58,6 +58,38 @@ bool IsUtf8(std::string_view text) {
   }
 }
 
+namespace {
+
+// kUint and kDouble: a number within the key's range, in its one text form.
+Result<std::string> NormaliseNumber(const KeySpec& spec, std::string_view text) {
+  if (spec.type == KeyType::kUint) {
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
+      return Bad("expected a whole number, got '" + std::string(text) + "'");
+    }
+    if (static_cast<double>(v) < spec.min || static_cast<double>(v) > spec.max) {
+      return Bad("expected " + Number(spec.min) + " to " + Number(spec.max) + ", got " +
+                 std::to_string(v));
+    }
+    return std::to_string(v);
+  }
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(v)) {
+    return Bad("expected a number, got '" + std::string(text) + "'");
+  }
+  if (v < spec.min || v > spec.max) {
+    return Bad("expected " + Number(spec.min) + " to " + Number(spec.max) + ", got " + Number(v));
+  }
+  // A subnormal (below 2.2e-308, e.g. 1e-310) reads as 0: std::stod, which the typed view
+  // and the export read values with, refuses it as out of range.
+  if (std::fpclassify(v) == FP_SUBNORMAL) v = 0;
+  return Number(v);
+}
+
+}  // namespace
+
 Result<std::string> Normalise(const KeySpec& spec, std::string_view text) {
   // A NUL (a YAML "\0", or CONFIG_SYNC's raw bytes) would make the C APIs a value reaches
   // (exec, inet_pton, open) see less of it than was checked here, and it is the separator
@@ -75,34 +107,9 @@ Result<std::string> Normalise(const KeySpec& spec, std::string_view text) {
         return Bad("expected a name of 1-64 characters [A-Za-z0-9._-], got '" + std::string(text) +
                    "'");
       return std::string(text);
-    case KeyType::kUint: {
-      uint64_t v = 0;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
-        return Bad("expected a whole number, got '" + std::string(text) + "'");
-      }
-      if (static_cast<double>(v) < spec.min || static_cast<double>(v) > spec.max) {
-        return Bad("expected " + Number(spec.min) + " to " + Number(spec.max) + ", got " +
-                   std::to_string(v));
-      }
-      return std::to_string(v);
-    }
-    case KeyType::kDouble: {
-      double v = 0;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (text.empty() || ec != std::errc{} || end != text.data() + text.size() ||
-          !std::isfinite(v)) {
-        return Bad("expected a number, got '" + std::string(text) + "'");
-      }
-      if (v < spec.min || v > spec.max) {
-        return Bad("expected " + Number(spec.min) + " to " + Number(spec.max) + ", got " +
-                   Number(v));
-      }
-      // A subnormal (below 2.2e-308, e.g. 1e-310) reads as 0: std::stod, which the typed view
-      // and the export read values with, refuses it as out of range.
-      if (std::fpclassify(v) == FP_SUBNORMAL) v = 0;
-      return Number(v);
-    }
+    case KeyType::kUint:
+    case KeyType::kDouble:
+      return NormaliseNumber(spec, text);
     case KeyType::kEndpoint:
     case KeyType::kGroup: {
       auto e = mp::Endpoint::Parse(text);
