@@ -462,9 +462,10 @@ void Client::Dispatch(uint16_t command, std::vector<uint8_t> payload, CallCallba
   }
   RunAll(after);
   if (!at) return;
-  // Keep the payload for one retry on a new session when the server may vanish.
+  // Keep the payload for one retry on a new session: when the server may vanish, or when the
+  // session moves while the call waits (REDIRECT; the old instance NAKs it unhandled).
   std::vector<uint8_t> keep;
-  if (config_.reopen_on_failure && !retried) keep = payload;
+  if (!retried) keep = payload;
   std::weak_ptr<Client> weak = weak_from_this();
   gateway().node().Send(
       at->info.dasp, at->info.session, command, at->info.dasp_va, std::move(payload), CallOptions(),
@@ -487,7 +488,8 @@ void Client::OnCallDone(uint32_t generation, uint16_t command, std::vector<uint8
     std::lock_guard lock(mu_);
     --in_flight_;
     if (in_flight_ == 0 && retiring_) RetireLocked(after, true);
-    recover = config_.reopen_on_failure && !retried && !closed_by_app_;
+    const bool moved = r.error == Errc::kShuttingDown && moved_from_ == generation;
+    recover = (config_.reopen_on_failure || moved) && !retried && !closed_by_app_;
   }
   RunAll(after);
   if (!r.error) return done(std::move(r.reply->payload));

@@ -114,6 +114,7 @@ void Client::FollowRedirect(const mp::Message& m) {
       now.session = r->session;
       now.dasp_va = r->dasp_va;
       if (r->client_va) now.client_va = *r->client_va;
+      moved_from_ = current_->generation;
       current_ = Current{now, ++generation_, nullptr};  // plaintext: an encrypted one reopens
       ++stats_.redirects;
       // Calls in flight on the old session may still be answered there.

@@ -1,5 +1,6 @@
 // Instance set-up, lifecycle, the runtime API, reports to dabs-lbd, housekeeping and
 // statistics. Opening, messages and closing are in sessions.cc.
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -39,8 +40,36 @@ Instance::Impl::Impl(boost::asio::io_context& io_context, InstanceConfig cfg,
       housekeeping(io_context),
       client_vas(config.server_index, kFirstClientCounter) {}
 
+// Fault injection for test teams (docs/dasp.md "Faults"): DABS_FAULT_HANDLER_DELAY=SERVER:MS[,...]
+// delays every application handler of the instances on SERVER by MS milliseconds, so a test
+// can starve one server of a farm without changing its applications.
+static std::chrono::milliseconds HandlerDelayFor(const std::string& server) {
+  const char* spec = std::getenv("DABS_FAULT_HANDLER_DELAY");
+  if (!spec) return std::chrono::milliseconds(0);
+  std::string_view rest(spec);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const auto colon = item.find(':');
+    if (colon == std::string_view::npos || item.substr(0, colon) != server) continue;
+    uint32_t ms = 0;
+    for (char c : item.substr(colon + 1)) {
+      if (c < '0' || c > '9' || ms > 60'000) return std::chrono::milliseconds(0);
+      ms = ms * 10 + static_cast<uint32_t>(c - '0');
+    }
+    return std::chrono::milliseconds(ms);
+  }
+  return std::chrono::milliseconds(0);
+}
+
 Status Instance::Impl::Open(Instance* instance) {
   facade = instance;
+  fault_delay = HandlerDelayFor(config.server_id);
+  if (fault_delay.count() > 0) {
+    spdlog::warn("{}: fault injection: every handler delayed {} ms (DABS_FAULT_HANDLER_DELAY)",
+                 config.app, fault_delay.count());
+  }
   if (config.encryption.policy != mp::EncryptionPolicy::kOff && !config.encryption.identity) {
     return Error{make_error_code(mp::Errc::kCrypto),
                  "encryption " + std::string(mp::EncryptionPolicyName(config.encryption.policy)) +
@@ -120,7 +149,8 @@ void Instance::Impl::SendStarted(mp::Duration timeout) {
                 config.control,
                 config.app,
                 static_cast<uint32_t>(::getpid()),
-                static_cast<uint32_t>(config.max_sessions)};
+                static_cast<uint32_t>(config.max_sessions),
+                server->SavesSessions()};
   mp::SendOptions o;
   o.reply_timeout = timeout;
   node->Send(*config.lbd, 0, mp::wire::kStarted, mp::kVaNone, s.Encode(), o,
@@ -360,7 +390,9 @@ void Instance::Impl::FinishShutdown(ShutdownMode mode) {
 }
 
 ReplyTarget::~ReplyTarget() {
-  if (!replied.load() && instance) --instance->unanswered;
+  if (replied.load()) return;
+  if (instance) --instance->unanswered;
+  if (session) --session->unanswered;
 }
 
 // ---------------------------------------------------------------------------- Instance

@@ -1,5 +1,6 @@
 // Private: the state behind dabs::dasp::Instance. instance.cc: set-up, lifecycle, runtime
 // API, reports to dabs-lbd, statistics. sessions.cc: opening, messages, closing, replies.
+// migration.cc: moving a session to another instance (MIGRATE, REDIRECT) and restoring one.
 #pragma once
 
 #include <bitset>
@@ -33,12 +34,18 @@ struct SessionImpl {
   std::shared_ptr<mp::SessionCrypto> cipher;
   std::atomic<bool> open{false};  // after OnOpen accepted it, until closed
   std::any state;                 // the author's
+  // Moving (migration.cc). kFrozen: messages are held, on the node's strand; kGone: moved.
+  enum class Move : uint8_t { kNone, kFrozen, kGone };
+  std::atomic<Move> move{Move::kNone};
+  std::vector<mp::Message> held;       // the node's strand only
+  std::atomic<int> unanswered{0};      // requests handed to the author, not yet answered
   std::shared_ptr<internal::Mailbox> mailbox = std::make_shared<internal::Mailbox>();
 };
 
 // Where a reply to one request goes; shared by the Request and its Responders.
 struct ReplyTarget {
   std::shared_ptr<Instance::Impl> instance;
+  std::shared_ptr<SessionImpl> session;  // its unanswered count (a move waits for it)
   mp::Endpoint peer;
   mp::Header request;  // session, transaction, command
   mp::Va va = mp::kVaNone;
@@ -105,6 +112,20 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
     return sessions.size();
   }
   void Run(const std::shared_ptr<SessionImpl>& s, mp::Message&& m);
+  // Spends one unanswered request (instance and session), after its reply is handed over.
+  void Answered(ReplyTarget& t);
+
+  // migration.cc
+  std::shared_ptr<SessionImpl> FindByClient(mp::Va client_va);
+  void HandleMigrate(const mp::Message& m);
+  void SaveForMove(const mp::Message& m, const std::shared_ptr<SessionImpl>& s);
+  void ReleaseMove(const std::shared_ptr<SessionImpl>& s);
+  bool HoldIfMoving(mp::Message& m, const std::shared_ptr<SessionImpl>& s);
+  void HandleLocalRedirect(const mp::Message& m);
+  void FinishMove(const std::shared_ptr<SessionImpl>& s);
+  void RestoreFor(const mp::OpenSessionRequest& request, const mp::Endpoint& client,
+                  mp::Va client_va, std::vector<uint8_t> saved,
+                  std::function<void(Status, uint8_t)> answer);
   Status Reply(ReplyTarget& t, std::vector<uint8_t> payload);
   Status Refuse(ReplyTarget& t, mp::Errc error, std::string text);
 
@@ -155,6 +176,7 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   std::chrono::steady_clock::time_point last_tick;
   bool shutting_down = false;
   std::atomic<bool> stopped{false};
+  std::chrono::milliseconds fault_delay{0};  // DABS_FAULT_HANDLER_DELAY (instance.cc)
   std::thread shutdown_thread;       // runs FinishShutdown; joined by ~Instance
   std::function<void()> on_stopped;  // when a SHUTDOWN from dabs-lbd has run its course
 };

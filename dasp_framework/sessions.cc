@@ -36,7 +36,8 @@ void Instance::Impl::OnNodeMessage(mp::Message&& m) {
   // The runtime's commands come from dabs-lbd and dabs-statd over the local socket only: a
   // set-top must not stop an instance, hand it clients or read its figures (spec 7).
   const bool runtime_command = m.header.command == kAddClient || m.header.command == kShutdown ||
-                               m.header.command == kGetStatistics;
+                               m.header.command == kGetStatistics || m.header.command == kMigrate ||
+                               m.header.command == kRedirect;
   if (runtime_command && m.peer.kind() != mp::TransportKind::kLocal) {
     return node->Nak(m, mp::Errc::kUnknownCommand, "taken from this server's runtime only");
   }
@@ -45,6 +46,10 @@ void Instance::Impl::OnNodeMessage(mp::Message&& m) {
       return HandleOpen(m);
     case kAddClient:
       return HandleAddClient(m);
+    case kMigrate:
+      return HandleMigrate(m);
+    case kRedirect:
+      return HandleLocalRedirect(m);
     case kCloseSession:
       return HandleClose(m);
     case kPing:
@@ -161,6 +166,18 @@ void Instance::Impl::HandleAddClient(const mp::Message& m) {
   to_client.peer = add->client;
   to_client.header.command = mp::wire::kOpenSession;
   to_client.header.transaction = add->transaction;
+  if (add->saved) {
+    // A session moved here: restored, not opened; the source's REDIRECT tells the client.
+    return RestoreFor(*request, add->client, add->client_va, std::move(*add->saved),
+                      [self = shared_from_this(), m](Status s, uint8_t session) {
+                        if (!s) return self->node->Nak(m, CodeOf(s.error()), s.error().detail);
+                        std::vector<uint8_t> out;
+                        mp::TlvWriter w(out);
+                        w.U8(mp::tag::kSession, session);
+                        w.U32(mp::tag::kDaspVa, self->config.va);
+                        self->node->Reply(m, std::move(out));
+                      });
+  }
   OpenFor(*request, add->client, add->transaction, add->client_va,
           [self = shared_from_this(), m, to_client](Status s, uint8_t session) {
             if (!s) {
@@ -297,6 +314,7 @@ void Instance::Impl::HandleApplication(mp::Message&& m) {
   }
   auto s = Find(m.peer, m.header.session);
   if (!s || !s->open) return node->Nak(m, mp::Errc::kUnknownSession, "no such session");
+  if (HoldIfMoving(m, s)) return;
   ++messages_total;
   latency_ms.Record(m.latency.millis);
   auto message = std::make_shared<mp::Message>(std::move(m));
@@ -316,12 +334,15 @@ void Instance::Impl::Run(const std::shared_ptr<SessionImpl>& s, mp::Message&& m)
   if (!s->open) return node->Nak(m, mp::Errc::kUnknownSession, "session closed");
   auto target = std::make_shared<ReplyTarget>();
   ++unanswered;
+  ++s->unanswered;
   target->instance = shared_from_this();
+  target->session = s;
   target->peer = m.peer;
   target->request = m.header;
   target->va = s->client_va;
   Request request(target, m);
   Session handle(s);
+  if (fault_delay.count() > 0) std::this_thread::sleep_for(fault_delay);  // a test's fault
   try {
     server->OnMessage(handle, request);
   } catch (const std::exception& e) {
@@ -339,7 +360,7 @@ Status Instance::Impl::Reply(ReplyTarget& t, std::vector<uint8_t> payload) {
                 std::move(payload));
   // Only now: a shutdown waiting for unanswered requests must not tear the node down while a
   // Responder's thread is still in ReplyTo.
-  --unanswered;
+  Answered(t);
   return Status::Ok();
 }
 
@@ -349,8 +370,13 @@ Status Instance::Impl::Refuse(ReplyTarget& t, mp::Errc error, std::string text) 
   m.peer = t.peer;
   m.header = t.request;
   node->Nak(m, error, std::move(text));
-  --unanswered;  // after the NAK is handed over, as in Reply
+  Answered(t);  // after the NAK is handed over, as in Reply
   return Status::Ok();
+}
+
+void Instance::Impl::Answered(ReplyTarget& t) {
+  if (t.session) --t.session->unanswered;
+  --unanswered;
 }
 
 // ---------------------------------------------------------------------------- closing

@@ -60,6 +60,8 @@ const char* CommandName(uint16_t command) {
       return "CONFIG_SYNC";
     case kKeyring:
       return "KEYRING";
+    case kMigrate:
+      return "MIGRATE";
     default:
       return "reserved";
   }

@@ -16,6 +16,7 @@ std::vector<uint8_t> AddClient::Encode() const {
   w.U8(local_tag::kTransaction, transaction);
   w.U32(tag::kClientVa, client_va);
   w.U32(local_tag::kInstanceVa, instance_va);
+  if (saved) w.Bytes(local_tag::kSaved, *saved);
   return out;
 }
 
@@ -32,6 +33,7 @@ Result<AddClient> AddClient::Decode(std::span<const uint8_t> payload) {
   a.transaction = *transaction;
   a.client_va = t->U32(tag::kClientVa).value_or(kVaNone);
   a.instance_va = t->U32(local_tag::kInstanceVa).value_or(kVaNone);
+  if (const TlvField* s = t->Find(local_tag::kSaved)) a.saved.emplace(s->value.begin(), s->value.end());
   return a;
 }
 
@@ -44,6 +46,7 @@ std::vector<uint8_t> Started::Encode() const {
   w.String(local_tag::kApp, app);
   w.U32(local_tag::kPid, pid);
   w.U32(local_tag::kMaxSessions, max_sessions);
+  if (movable) w.U8(local_tag::kMovable, 1);
   return out;
 }
 
@@ -60,6 +63,7 @@ Result<Started> Started::Decode(std::span<const uint8_t> payload) {
   if (auto c = t->String(local_tag::kControl)) s.control = std::string(*c);
   s.pid = t->U32(local_tag::kPid).value_or(0);
   s.max_sessions = t->U32(local_tag::kMaxSessions).value_or(0);
+  s.movable = t->U8(local_tag::kMovable).value_or(0) == 1;
   return s;
 }
 
@@ -143,6 +147,7 @@ std::vector<uint8_t> Redirect::Encode() const {
   w.U8(tag::kSession, session);
   w.U32(tag::kDaspVa, dasp_va);
   w.Endpoint(tag::kDaspEndpoint, dasp_endpoint);
+  if (client != kVaNone) w.U32(local_tag::kClientVa, client);
   return out;
 }
 
@@ -153,7 +158,7 @@ Result<Redirect> Redirect::Decode(std::span<const uint8_t> payload) {
   auto va = t->U32(tag::kDaspVa);
   auto ep = t->Endpoint(tag::kDaspEndpoint);
   if (!session || !va || !ep) return Malformed("REDIRECT needs SESSION, DASP_VA, DASP_ENDPOINT");
-  return Redirect{*session, *va, *ep};
+  return Redirect{*session, *va, *ep, t->U32(local_tag::kClientVa).value_or(kVaNone)};
 }
 
 }  // namespace dabs::mp

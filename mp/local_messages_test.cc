@@ -1,4 +1,5 @@
 #include <dabs/mp/local_messages.h>
+#include <dabs/mp/migrate.h>
 #include <dabs/mp/system_messages.h>
 
 #include <gtest/gtest.h>
@@ -22,6 +23,22 @@ TEST(AddClient, RoundTripsEveryField) {
   EXPECT_EQ(d->transaction, 200);
   EXPECT_EQ(d->client_va, a.client_va);
   EXPECT_EQ(d->instance_va, a.instance_va);
+  EXPECT_FALSE(d->saved);  // an open, not a restore
+}
+
+TEST(AddClient, CarriesASavedSessionToRestore) {
+  AddClient a;
+  a.request = OpenSessionRequest{"counter", 0, "stb-9", {}}.Encode();
+  a.client = Ep("10.1.2.3:40000");
+  a.saved = std::vector<uint8_t>{0, 0, 0, 42};
+  auto d = AddClient::Decode(a.Encode());
+  ASSERT_TRUE(d.ok()) << d.error().Message();
+  ASSERT_TRUE(d->saved);
+  EXPECT_EQ(*d->saved, *a.saved);
+  a.saved = std::vector<uint8_t>{};  // an application that saves nothing still restores
+  d = AddClient::Decode(a.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->saved && d->saved->empty());
 }
 
 TEST(AddClient, WithoutTheRequestIsMalformed) {
@@ -33,7 +50,7 @@ TEST(AddClient, WithoutTheRequestIsMalformed) {
 }
 
 TEST(Started, RoundTripsEveryField) {
-  Started s{MakeVa(1, 9), Ep("127.0.0.1:7500"), "/run/dabs/dasp-9.sock", "echo", 4242, 1000};
+  Started s{MakeVa(1, 9), Ep("127.0.0.1:7500"), "/run/dabs/dasp-9.sock", "echo", 4242, 1000, true};
   auto d = Started::Decode(s.Encode());
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->va, s.va);
@@ -42,6 +59,9 @@ TEST(Started, RoundTripsEveryField) {
   EXPECT_EQ(d->app, "echo");
   EXPECT_EQ(d->pid, 4242u);
   EXPECT_EQ(d->max_sessions, 1000u);
+  EXPECT_TRUE(d->movable);
+  s.movable = false;  // absent: never moved
+  EXPECT_FALSE(Started::Decode(s.Encode())->movable);
 }
 
 TEST(StateChange, FirstByteIsTheStateOfSpec7AndTheRestIsOptional) {
@@ -96,13 +116,44 @@ TEST(Statistics, AFigureThatIsNotEightBytesIsMalformed) {
 }
 
 TEST(Redirect, RoundTripsAndNeedsEveryField) {
-  Redirect r{4, MakeVa(3, 1), Ep("10.0.0.3:7400")};
+  Redirect r{4, MakeVa(3, 1), Ep("10.0.0.3:7400"), kVaNone};
   auto d = Redirect::Decode(r.Encode());
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->session, 4);
   EXPECT_EQ(d->dasp_va, r.dasp_va);
   EXPECT_EQ(d->dasp_endpoint, r.dasp_endpoint);
   EXPECT_FALSE(Redirect::Decode(std::vector<uint8_t>{0x10, 0, 1, 4}).ok());
+  EXPECT_EQ(d->client, kVaNone);
+  r.client = MakeVa(2, 99);  // dabs-lbd to the source DASP: which client
+  d = Redirect::Decode(r.Encode());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->client, r.client);
+}
+
+TEST(Migrate, RoundTripsEveryField) {
+  Migrate m{MigrateOp::kPlace, MakeVa(2, 77), 0x1234, Ep("10.1.2.3:40000"),
+            OpenSessionRequest{"counter", 0, "stb-9", {}}.Encode(), std::vector<uint8_t>(3000, 7),
+            2, "s1", "starving"};
+  auto d = Migrate::Decode(m.Encode());
+  ASSERT_TRUE(d.ok()) << d.error().Message();
+  EXPECT_EQ(d->op, MigrateOp::kPlace);
+  EXPECT_EQ(d->client_va, m.client_va);
+  EXPECT_EQ(d->move_id, 0x1234u);
+  EXPECT_EQ(d->client, m.client);
+  EXPECT_EQ(d->request, m.request);
+  EXPECT_EQ(d->state, m.state);
+  EXPECT_EQ(d->moves, 2u);
+  EXPECT_EQ(d->from, "s1");
+  EXPECT_EQ(d->reason, "starving");
+}
+
+TEST(Migrate, NeedsAKnownOpAndTheClient) {
+  EXPECT_EQ(Migrate::Decode(std::vector<uint8_t>{}).code(), Errc::kMalformed);
+  Migrate m = Migrate::Of(MigrateOp::kSave, MakeVa(2, 1));
+  auto bytes = m.Encode();
+  bytes[3] = 9;  // OP's value
+  EXPECT_EQ(Migrate::Decode(bytes).code(), Errc::kMalformed);
+  EXPECT_STREQ(MigrateOpName(MigrateOp::kRelease), "release");
 }
 
 }  // namespace

@@ -29,14 +29,23 @@ void CalcServerPart::Send(dasp::Request& request, const FloatAnswer& answer) con
 }
 
 Status CalcServer::OnOpen(dasp::Session&, const mp::OpenSessionRequest&) {
-  // Register the calculator's own figures once, with the first session.
+  RegisterFigures();
+  return Status::Ok();
+}
+
+Status CalcServer::RestoreSession(dasp::Session&, std::span<const uint8_t>) {
+  RegisterFigures();  // a moved session may be this instance's first
+  return Status::Ok();
+}
+
+// The calculator's own figures, registered once, with the first session.
+void CalcServer::RegisterFigures() {
   std::call_once(registered_, [this] {
     runtime().OnStatisticsRequest([this](mp::Statistics& s) {
       s.values[kIntOpsTag] = int_ops_.load();
       s.values[kFloatOpsTag] = float_ops_.load();
     });
   });
-  return Status::Ok();
 }
 
 void CalcServer::OnMessage(dasp::Session&, dasp::Request& request) {

@@ -35,8 +35,13 @@ class CalcServer final : public dasp::Server {
 
   Status OnOpen(dasp::Session& session, const mp::OpenSessionRequest& request) override;
   void OnMessage(dasp::Session& session, dasp::Request& request) override;
+  // A calculator session keeps nothing between requests: it moves as it is.
+  bool SavesSessions() const override { return true; }
+  Status RestoreSession(dasp::Session& session, std::span<const uint8_t> saved) override;
 
  private:
+  void RegisterFigures();
+
   CalcServerPart part_;
   IntegerOps integers_;
   FloatingPointOps floats_;

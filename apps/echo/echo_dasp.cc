@@ -8,6 +8,9 @@ class Echo final : public dabs::dasp::Server {
  public:
   static constexpr uint16_t kEcho = 0x0100;
 
+  // Nothing is kept per session: a session moves as it is (the default save and restore).
+  bool SavesSessions() const override { return true; }
+
   void OnMessage(dabs::dasp::Session&, dabs::dasp::Request& request) override {
     if (request.command() != kEcho) {
       (void)request.Refuse(dabs::mp::Errc::kUnknownCommand, "echo knows 0x0100 only");

@@ -1,6 +1,8 @@
 // counter-dasp, the example of docs/dasp.md. 0x0100 ADD (u64 n) adds n to the session's total
 // and to the instance's and replies both (two u64); 0x0101 TOTAL (empty) gives the same reply
-// later. GET_STATISTICS carries the instance's total as application statistic 0x80.
+// later. GET_STATISTICS carries the instance's total as application statistic 0x80. A session
+// moves with its total (SaveSession / RestoreSession: one u64), so a client's count goes on
+// across moves between instances and servers: the farm tests' proof of exactly once.
 #include <mutex>
 
 #include <dabs/dasp/main.h>
@@ -18,12 +20,23 @@ class Counter final : public dasp::Server {
   };
 
   Status OnOpen(dasp::Session&, const mp::OpenSessionRequest&) override {
-    std::call_once(set_up_, [this] {  // runtime() is attached after the constructor
-      lock_ = runtime().MakeLock("instance total", "memory");
-      runtime().OnStatisticsRequest([this](mp::Statistics& s) {
-        if (auto hold = lock_->Acquire()) s.values[0x80] = all_;
-      });
-    });
+    SetUp();
+    return Status::Ok();
+  }
+
+  bool SavesSessions() const override { return true; }
+
+  std::vector<uint8_t> SaveSession(dasp::Session& session) override {
+    std::vector<uint8_t> out;
+    mp::ByteWriter(out).U64(session.State<Tally>().total);
+    return out;
+  }
+
+  // Instead of OnOpen for a session moved here: this instance may not have seen one yet.
+  Status RestoreSession(dasp::Session& session, std::span<const uint8_t> saved) override {
+    SetUp();
+    if (saved.size() != 8) return Error{make_error_code(mp::Errc::kMalformed), "a tally is 8 bytes"};
+    session.State<Tally>().total = mp::GetU64(saved.data());
     return Status::Ok();
   }
 
@@ -54,6 +67,15 @@ class Counter final : public dasp::Server {
   }
 
  private:
+  void SetUp() {
+    std::call_once(set_up_, [this] {  // runtime() is attached after the constructor
+      lock_ = runtime().MakeLock("instance total", "memory");
+      runtime().OnStatisticsRequest([this](mp::Statistics& s) {
+        if (auto hold = lock_->Acquire()) s.values[0x80] = all_;
+      });
+    });
+  }
+
   std::once_flag set_up_;
   std::shared_ptr<dasp::ResourceLock> lock_;
   uint64_t all_ = 0;  // guarded by lock_

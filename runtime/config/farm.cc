@@ -136,6 +136,8 @@ Result<FarmConfig> Build(const Records& records) {
   f.min_free_memory_mb = in.Uint("placement.min_free.memory_mb");
   f.min_free_disk_mb = in.Uint("placement.min_free.disk_mb");
   f.rebalance_period = milliseconds(in.Uint("placement.rebalance_period_ms"));
+  f.rebalance = in.Text("placement.rebalance");
+  f.spread_pct = static_cast<uint32_t>(in.Uint("placement.spread_pct"));
   f.high_water_ms = static_cast<uint32_t>(in.Uint("latency.high_water_ms"));
   f.low_water_ms = static_cast<uint32_t>(in.Uint("latency.low_water_ms"));
   f.max_transmissions = static_cast<int>(in.Uint("mp.max_transmissions"));

@@ -28,6 +28,10 @@ const std::vector<KeySpec>& Table() {
       {"placement.min_free.disk_mb", K::kUint, 0, kMax32, {}, "64", false, Role::kFarmAdmin, "... free disk"},
       {"placement.rebalance_period_ms", K::kUint, 0, 3'600'000, {}, "1000", false, Role::kFarmAdmin,
        "starvation avoidance period; 0 turns it off"},
+      {"placement.rebalance", K::kEnum, 0, 0, {"starvation", "spread"}, "starvation", false, Role::kFarmAdmin,
+       "what makes a server a source: starving sessions, or also sessions over the mean"},
+      {"placement.spread_pct", K::kUint, 1, 1000, {}, "10", false, Role::kFarmAdmin,
+       "under spread: how far over the farm's mean a server is a source"},
 
       {"latency.high_water_ms", K::kUint, 1, 3'600'000, {}, "250", false, Role::kFarmAdmin, "MAXIMUM_MESSAGE_LATENCY"},
       {"latency.low_water_ms", K::kUint, 0, 3'600'000, {}, "150", false, Role::kFarmAdmin, "back under this: new clients again"},

@@ -28,6 +28,11 @@ struct DecisionsArgs {
 };
 int RunDecisions(const Globals& g, const DecisionsArgs& args);
 
+struct MovesArgs {
+  size_t last = 20;  // the newest N
+};
+int RunMoves(const Globals& g, const MovesArgs& args);
+
 int RunConfigExport(const Globals& g, const std::string& out);
 int RunConfigImport(const Globals& g, const std::string& file);
 

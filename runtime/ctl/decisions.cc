@@ -17,7 +17,8 @@ int RunDecisions(const Globals& g, const DecisionsArgs& args) {
   Status s = c->store().Read([&](const store::ReadTxn& txn) {
     all.clear();
     return txn.ForEach(store::Database::kPlacement, {},
-                       [&](std::string_view, std::string_view value) {
+                       [&](std::string_view key, std::string_view value) {
+                         if (key.size() != 8) return store::Visit::kContinue;  // "m...": moves
                          if (auto r = store::DecisionRecordFromJson(value))
                            all.push_back(std::move(*r));
                          return store::Visit::kContinue;

@@ -51,13 +51,15 @@ int RunServers(const Globals& g) {
   const int64_t heartbeat = HeartbeatMs(*c, g);
   const int64_t now = NowMs();
   json list = json::array();
-  Table t({"ID", "INDEX", "ADDRESS", "STATE", "LOAD", "INSTANCES", "SESSIONS", "LEASE LEFT"});
+  Table t({"ID", "INDEX", "ADDRESS", "STATE", "LOAD", "INSTANCES", "SESSIONS", "BALANCE",
+           "LEASE LEFT"});
   for (const auto& s : servers) {
     json j = ServerJson(s, now, heartbeat);
     t.Add({s.id + (s.self ? " (self)" : ""), std::to_string(s.index),
            j["address"].get<std::string>(), j["state"].get<std::string>(),
            FormatNumber(j["load"].get<double>(), 2), std::to_string(s.instances),
-           std::to_string(s.sessions), std::to_string(j["lease_ms_left"].get<int64_t>()) + " ms"});
+           std::to_string(s.sessions), s.balance,
+           std::to_string(j["lease_ms_left"].get<int64_t>()) + " ms"});
     list.push_back(std::move(j));
   }
   if (g.json) {

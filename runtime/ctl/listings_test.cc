@@ -267,6 +267,45 @@ TEST_F(Listings, DecisionsShowTheNewestWithTheirBallots) {
   EXPECT_NE(table.out.find("s1=9i s2=10i"), std::string::npos) << table.out;
 }
 
+TEST_F(Listings, MovesShowWhyWhereAndThePauseBesideTheDecisions) {
+  // A decision and two moves share the placement database: each listing reads its own.
+  store::DecisionRecord d{"10.9.0.1:5000/1/1/ab", "echo", 1'700'000'000'000, 1, true, "s1",
+                          "placed", {}};
+  Put(dir_, store::Database::kPlacement, std::string(7, '\0') + "\x01", store::ToJson(d));
+  for (uint64_t seq = 2; seq <= 3; ++seq) {
+    store::MoveRecord m;
+    m.seq = seq;
+    m.at_ms = 1'700'000'000'000 + static_cast<int64_t>(seq);
+    m.client_va = 0x00100400 + static_cast<uint32_t>(seq);
+    m.app = "counter";
+    m.from = "s1";
+    m.to = seq == 2 ? "s2" : "s3";
+    m.why = "backlog";
+    m.from_load_x100 = 8000;
+    m.to_load_x100 = 1200;
+    m.from_sessions = 9;
+    m.to_sessions = 3;
+    m.pause_us = 4'200;
+    m.outcome = seq == 2 ? "moved" : "the sink did not take it: no_capacity";
+    std::string key = "m" + std::string(8, '\0');
+    key[8] = static_cast<char>(seq);
+    Put(dir_, store::Database::kPlacement, key, store::ToJson(m));
+  }
+  const json moves = Ctl({"moves", "--json"}).Json()["moves"];
+  ASSERT_EQ(moves.size(), 2u);
+  EXPECT_EQ(moves[0]["client_va"], "0x00100402");
+  EXPECT_EQ(moves[0]["to"], "s2");
+  EXPECT_EQ(moves[0]["why"], "backlog");
+  EXPECT_EQ(moves[0]["pause_us"], 4200);
+  EXPECT_EQ(moves[0]["from_load"], 80.0);
+  EXPECT_EQ(moves[1]["outcome"], "the sink did not take it: no_capacity");  // newest last
+  EXPECT_EQ(Ctl({"moves", "--json", "--last", "1"}).Json()["moves"].size(), 1u);
+  EXPECT_EQ(Ctl({"decisions", "--json"}).Json()["decisions"].size(), 1u);
+  const CtlRun table = Ctl({"moves"});
+  EXPECT_NE(table.out.find("80.00/9 -> 12.00/3"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("4 ms"), std::string::npos) << table.out;
+}
+
 TEST_F(Listings, AppsComeFromTheConfigurationWithCountedInstancesAndSessions) {
   StoreExampleConfig();
   PutDirectory(dir_, Dasp(0x00100001, "s1", "ready"));

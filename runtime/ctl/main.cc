@@ -82,6 +82,7 @@ struct CommandLine {
 
   ListFilter dasp_filter, session_filter;
   DecisionsArgs decisions;
+  MovesArgs moves;
   std::string export_out, import_file;
   ShutdownArgs shutdown;
   bool clean = false;
@@ -140,6 +141,10 @@ void DeclareListings(CommandLine& c) {
   decisions->add_option("--last", c.decisions.last, "How many, newest last")->capture_default_str();
   decisions->add_option("--app", c.decisions.app, "Only this application's");
   c.Command(decisions, [&c] { return RunDecisions(c.g, c.decisions); });
+  auto* moves = c.app.add_subcommand(
+      "moves", "Sessions this server moved away (starvation avoidance): why, where, the pause");
+  moves->add_option("--last", c.moves.last, "How many, newest last")->capture_default_str();
+  c.Command(moves, [&c] { return RunMoves(c.g, c.moves); });
 }
 
 void DeclareConfig(CommandLine& c) {

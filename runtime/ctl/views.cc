@@ -100,6 +100,7 @@ json ServerJson(const store::ServerRecord& r, int64_t now_ms, int64_t heartbeat_
           {"load", r.load_x100 / 100.0},
           {"instances", r.instances},
           {"sessions", r.sessions},
+          {"balance", r.balance},
           {"lease_ms_left", LeaseMsLeft(r, now_ms)},
           // Extras.
           {"recorded_state", r.state},

@@ -100,6 +100,7 @@ constexpr auto kServerFields = std::make_tuple(
     Field{"load_x100", &ServerRecord::load_x100}, Field{"eligible", &ServerRecord::eligible},
     Field{"config_version", &ServerRecord::config_version}, Field{"self", &ServerRecord::self},
     Field{"instances", &ServerRecord::instances}, Field{"sessions", &ServerRecord::sessions},
+    Field{"balance", &ServerRecord::balance},
     Field{"keyring_version", &ServerRecord::keyring_version},
     Field{"keyring_primary", &ServerRecord::keyring_primary},
     Field{"key_ids", &ServerRecord::key_ids});
@@ -263,6 +264,44 @@ Result<DecisionRecord> DecisionRecordFromJson(std::string_view text) {
         r.ballots.push_back(std::move(br));
       }
     }
+  });
+}
+
+std::string ToJson(const MoveRecord& r) {
+  return Dump(json{{"seq", r.seq},
+                   {"at_ms", r.at_ms},
+                   {"client_va", r.client_va},
+                   {"app", r.app},
+                   {"from", r.from},
+                   {"to", r.to},
+                   {"why", r.why},
+                   {"from_load_x100", r.from_load_x100},
+                   {"to_load_x100", r.to_load_x100},
+                   {"from_sessions", r.from_sessions},
+                   {"to_sessions", r.to_sessions},
+                   {"moves", r.moves},
+                   {"pause_us", r.pause_us},
+                   {"state_bytes", r.state_bytes},
+                   {"outcome", r.outcome}});
+}
+
+Result<MoveRecord> MoveRecordFromJson(std::string_view text) {
+  return Parse<MoveRecord>(text, "move", [](const json& j, MoveRecord& r) {
+    Get(j, "seq", r.seq);
+    Get(j, "at_ms", r.at_ms);
+    Get(j, "client_va", r.client_va);
+    Get(j, "app", r.app);
+    Get(j, "from", r.from);
+    Get(j, "to", r.to);
+    Get(j, "why", r.why);
+    Get(j, "from_load_x100", r.from_load_x100);
+    Get(j, "to_load_x100", r.to_load_x100);
+    Get(j, "from_sessions", r.from_sessions);
+    Get(j, "to_sessions", r.to_sessions);
+    Get(j, "moves", r.moves);
+    Get(j, "pause_us", r.pause_us);
+    Get(j, "state_bytes", r.state_bytes);
+    Get(j, "outcome", r.outcome);
   });
 }
 

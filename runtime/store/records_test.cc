@@ -22,6 +22,7 @@ TEST(Records, EveryRecordRoundTripsThroughJson) {
                  true,
                  7,
                  12,
+                 "source",
                  5,
                  "1a2b3c4d",
                  {"1a2b3c4d", "99aabbcc"}};
@@ -30,6 +31,7 @@ TEST(Records, EveryRecordRoundTripsThroughJson) {
   EXPECT_EQ(ToJson(*s2), ToJson(s));
   EXPECT_EQ(s2->key_ids, (std::vector<std::string>{"1a2b3c4d", "99aabbcc"}));
   EXPECT_EQ(s2->keyring_version, 5u);
+  EXPECT_EQ(s2->balance, "source");
   DaspRecord d{0x00200005, "mp://f/echo/5",  "echo",        "s2", 4242, "ready",
                12,         "10.0.0.2:40000", "/run/d.sock", 1700, 2,    "echo-1"};
   EXPECT_EQ(ToJson(DaspRecordFromJson(ToJson(d)).value()), ToJson(d));
@@ -38,6 +40,9 @@ TEST(Records, EveryRecordRoundTripsThroughJson) {
   DirectoryRecord dir{0x00200005, "mp://f/echo/5", 1,       "s2", "10.0.0.2:40000", "/run/d.sock",
                       4242,       "echo",          "ready", 3};
   EXPECT_EQ(ToJson(DirectoryRecordFromJson(ToJson(dir)).value()), ToJson(dir));
+  MoveRecord mo{9, 1700, 0x00100400, "counter", "s1", "s2", "backlog", 8000, 1200,
+                 9,  3,    1,          4200,      8,    "moved"};
+  EXPECT_EQ(ToJson(MoveRecordFromJson(ToJson(mo)).value()), ToJson(mo));
   SessionRecord se{"echo", "s2", 0x00200005, 0x00200400, "10.1.1.1:5000", 1700};
   EXPECT_EQ(ToJson(SessionRecordFromJson(ToJson(se)).value()), ToJson(se));
   DecisionRecord de{"127.0.0.1:5000/7/stb-1",

@@ -1,7 +1,7 @@
 // Feeds one payload to every decoder of the messages between dabs-lbd and its DASP
 // processes on a server's local sockets (local_messages.h): ADD_CLIENT (and the client's
 // OPEN_SESSION request it carries), STARTED, STATE_CHANGE, the GET_STATISTICS reply's
-// figures and the local form of REDIRECT.
+// figures, the local form of REDIRECT and MIGRATE (migrate.h, which also crosses the farm).
 // Beyond "no crash" it checks that
 //  - whatever decodes re-encodes to a payload that decodes again and encodes to the same
 //    bytes (RoundTrip), the nested OPEN_SESSION request included;
@@ -9,6 +9,7 @@
 //    state is one of spec 7's (1..6) and every figure of a statistics reply was a whole
 //    11-byte TLV of the payload.
 #include <dabs/mp/local_messages.h>
+#include <dabs/mp/migrate.h>
 #include <dabs/mp/system_messages.h>
 
 #include "fuzz_support.h"
@@ -34,12 +35,17 @@ std::vector<dabs::fuzz::Seed> Seeds() {
   Statistics stats;
   stats.values = {
       {stat_tag::kSessions, 12}, {stat_tag::kLatencyP99Ms, 40}, {stat_tag::kFirstApplication, 7}};
-  return {AddClient{request, client, 42, 0x00200400, 0x00200005}.Encode(),
-          Started{0x00200005, dasp, "/run/dabs/calc-1.sock", "calculator", 4242, 1000}.Encode(),
+  return {AddClient{request, client, 42, 0x00200400, 0x00200005, std::nullopt}.Encode(),
+          AddClient{request, client, 0, 0x00200400, 0x00200005, std::vector<uint8_t>{0, 0, 0, 7}}
+              .Encode(),
+          Started{0x00200005, dasp, "/run/dabs/calc-1.sock", "calculator", 4242, 1000, true}.Encode(),
           lock.Encode(),
           closed.Encode(),
           stats.Encode(),
-          Redirect{7, 0x00300005, dasp}.Encode()};
+          Redirect{7, 0x00300005, dasp, kVaNone}.Encode(),
+          Redirect{7, 0x00300005, dasp, 0x00200400}.Encode(),
+          Migrate{MigrateOp::kPlace, 0x00200400, 9, client, request, {1, 2, 3}, 2, "s1", "starving"}
+              .Encode()};
 }
 
 }  // namespace
@@ -53,6 +59,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)RoundTrip<OpenSessionRequest>(a->request);
   }
   (void)RoundTrip<Started>(payload);
+  if (auto m = RoundTrip<Migrate>(payload)) {
+    DABS_FUZZ_CHECK(m->state.size() < payload.size());
+    (void)RoundTrip<OpenSessionRequest>(m->request);
+  }
   if (auto s = RoundTrip<StateChange>(payload)) {
     const auto state = static_cast<int>(s->state);
     DABS_FUZZ_CHECK(state >= 1 && state <= 6);

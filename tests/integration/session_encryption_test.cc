@@ -479,7 +479,8 @@ struct MiniLbd {
     cb.on_message = [this](mp::Message&& m) {
       if (m.header.command == mp::wire::kStarted) return node->Reply(m, {});
       if (m.header.command != mp::wire::kOpenSession) return;
-      mp::AddClient add{m.payload, m.peer, m.header.transaction, 0x00100400 + ++clients, 0};
+      mp::AddClient add{m.payload, m.peer, m.header.transaction, 0x00100400 + ++clients, 0,
+                        std::nullopt};
       node->Send(mp::Endpoint::Local(instance_control), 0, mp::wire::kAddClient, 0, add.Encode(),
                  {}, [this](mp::SendResult&& r) {
                    if (r.error && r.error == mp::Errc::kCrypto) ++crypto_refusals;

@@ -12,6 +12,9 @@ bool Directory::Apply(const mp::DirectoryUpdate& u) {
   auto it = by_va_.find(u.va);
   if (u.removed) {
     if (it == by_va_.end()) return false;
+    // A session that moved is removed by its old server after its new one announced it: only
+    // the server an entry lives on removes it.
+    if (!u.server.empty() && it->second.server != u.server) return false;
     Erase(it);
     return true;
   }

@@ -50,6 +50,28 @@ TEST(Directory, RemovalAndADepartedServersEntriesGo) {
   EXPECT_EQ(d.size(), 0u);
 }
 
+TEST(Directory, OnlyTheServerASessionLivesOnRemovesIt) {
+  // A session moved from s1 to s2: s2 announced it there, then s1's removal comes late.
+  Directory d;
+  mp::DirectoryUpdate client;
+  client.va = mp::MakeVa(1, 300);
+  client.kind = 2;
+  client.server = "s1";
+  client.app = "counter";
+  ASSERT_TRUE(d.Apply(client));
+  client.server = "s2";
+  ASSERT_TRUE(d.Apply(client));
+  mp::DirectoryUpdate gone = client;
+  gone.server = "s1";
+  gone.removed = true;
+  EXPECT_FALSE(d.Apply(gone));
+  ASSERT_TRUE(d.Find(client.va));
+  EXPECT_EQ(d.Find(client.va)->server, "s2");
+  gone.server = "s2";
+  EXPECT_TRUE(d.Apply(gone));
+  EXPECT_FALSE(d.Find(client.va));
+}
+
 TEST(Directory, CountsLeaveOutStoppedAndFailedInstances) {
   Directory d;
   d.Apply(Instance(mp::MakeVa(1, 1), "s1", "echo", 5));

@@ -13,6 +13,13 @@ namespace {
 constexpr auto kConfigPoll = std::chrono::milliseconds(100);
 }  // namespace
 
+BalanceConfig BalanceConfigOf(const config::FarmConfig& c) {
+  BalanceConfig b;
+  b.mode = ParseRebalanceMode(c.rebalance).value_or(RebalanceMode::kStarvation);
+  b.spread_pct = c.spread_pct;
+  return b;
+}
+
 void Lbd::Impl::WatchConfig() {
   if (leaving) return;
   auto version = config::StoredConfigVersion(*store);
@@ -42,6 +49,7 @@ void Lbd::Impl::AdoptConfig(config::Records next) {
   records = std::move(next);
   if (auto p = ParsePolicy(config.policy)) policy = *p;
   members->self().lease = config.lease;
+  rebalancer->Configure(BalanceConfigOf(config), config.rebalance_period);
   // Applications: a changed entry resets the supervisor's view (and a failure); a removed
   // one, or one whose sub-group no longer has us, is shut down here.
   for (const auto& app : config.apps) {

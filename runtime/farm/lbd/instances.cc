@@ -122,6 +122,7 @@ void Lbd::Impl::OnStarted(const mp::Message& m) {
   i.udp = started->udp;
   i.control = started->control;
   i.pid = started->pid;
+  i.movable = started->movable;
   i.shutting_down = false;
   if (started->max_sessions)
     i.max_sessions =
@@ -139,6 +140,12 @@ void Lbd::Impl::OnStarted(const mp::Message& m) {
   i.waiting.clear();
   for (const auto& key : waiting)
     HandOver(key, i);
+  if (auto r = restores.find(i.va); r != restores.end()) {  // sessions moved here meanwhile
+    auto pending = std::move(r->second);
+    restores.erase(r);
+    for (auto& p : pending)
+      RestoreHere(std::move(p), i);
+  }
 }
 
 void Lbd::Impl::OnStateChange(const mp::Message& m) {
@@ -162,6 +169,28 @@ void Lbd::Impl::OnStateChange(const mp::Message& m) {
     return;
   }
   LocalInstance& i = it->second;
+  // Starving sessions make this server a source (seed 000, moves.cc).
+  switch (change->reason) {
+    case mp::StateReason::kBacklog:  // reported on when it starts, and again when it clears
+      if (change->state == mp::wire::DaspState::kBusy) {
+        rebalancer->NoteStarving(va, change->reason, true);
+      } else {
+        rebalancer->NoteRelieved(va);
+      }
+      break;
+    case mp::StateReason::kLatencyHigh:
+      rebalancer->NoteStarving(va, change->reason, true);
+      break;
+    case mp::StateReason::kLatencyLow:
+      rebalancer->NoteRelieved(va);
+      break;
+    case mp::StateReason::kLockTimeout:
+    case mp::StateReason::kWriteTimeout:
+      rebalancer->NoteStarving(va, change->reason, false);
+      break;
+    default:
+      break;
+  }
   const bool changed = i.state != change->state;
   i.state = change->state;
   if (change->sessions) i.sessions = *change->sessions;
@@ -293,7 +322,8 @@ void Lbd::Impl::SyncInstancesFromRecords() {
             return store::Visit::kContinue;
           auto client = mp::Endpoint::Parse(s->client_endpoint);
           sessions[s->client_va] = LocalSession{s->client_va, s->dasp_va, s->app,
-                                                client ? *client : mp::Endpoint{}, s->opened_ms};
+                                                client ? *client : mp::Endpoint{}, s->opened_ms, 0,
+                                                false};
           return store::Visit::kContinue;
         });
   });
@@ -357,12 +387,18 @@ void Lbd::Impl::FollowProcesses() {
     i.state = failed ? mp::wire::DaspState::kFailed : mp::wire::DaspState::kStopped;
     for (const auto& key : i.waiting)
       NakRequest(key, mp::Errc::kNoCapacity, i.app + " cannot run on " + options.server);
+    if (auto r = restores.find(i.va); r != restores.end()) {
+      for (const auto& p : r->second)
+        node->Nak(p.request, mp::Errc::kNoCapacity, i.app + " did not start on " + options.server);
+      restores.erase(r);
+    }
     AnnounceInstance(i, true);
     it = instances.erase(it);
   }
 }
 
 void Lbd::Impl::DropSessionsOf(LocalInstance& i) {
+  rebalancer->NoteRelieved(i.va);  // a new process, or none: whatever starved is gone
   for (auto s = sessions.begin(); s != sessions.end();) {
     if (s->second.dasp_va == i.va) {
       AnnounceClient(s->second, true);

@@ -50,6 +50,15 @@ Lbd::~Lbd() {
 }
 
 void Lbd::Stop(std::function<void()> done) {
+  {
+    // Once the loop has ended nothing would run what is posted, and a handler left in the
+    // loop's queue would hold the Impl (which owns the loop) for ever.
+    std::lock_guard lock(impl_->stop_mu);
+    if (impl_->stopped) {
+      if (done) done();
+      return;
+    }
+  }
   boost::asio::post(
       impl_->io, [impl = impl_, done = std::move(done)]() mutable { impl->Stop(std::move(done)); });
 }
@@ -73,6 +82,7 @@ Status Lbd::Impl::Open() {
   BallotBoxConfig bc;
   bc.window = config.ballot_window;
   box = std::make_unique<BallotBox>(bc, clock);
+  rebalancer = std::make_unique<Rebalancer>(clock, BalanceConfigOf(config), config.rebalance_period);
   StartSupervisor();
   spdlog::info("server {} (index {}) on {}, group {}, policy {}, state in {}", options.server,
                index, node->udp_endpoint()->ToString(), config.group.ToString(), PolicyName(policy),
@@ -200,11 +210,16 @@ void Lbd::Impl::Begin() {
       clock.Now() + std::min<mp::Duration>(config.heartbeat, std::chrono::milliseconds(100));
   boost::asio::post(io, [self = shared_from_this()] {
     self->StartMembership();
+    self->StartRebalancing();
     self->SyncInstancesFromRecords();
     self->WatchConfig();
   });
   loop = std::thread([self = shared_from_this()] {
     self->io.run();
+    // Handlers still queued when Stop stopped the loop (a timer it cancelled, a send the node
+    // failed) hold this Impl: run them out (they see `leaving`) so that it can be freed.
+    self->io.restart();
+    self->io.poll();
     std::lock_guard lock(self->stop_mu);
     self->stopped = true;
     self->stop_cv.notify_all();
@@ -228,6 +243,7 @@ void Lbd::Impl::Stop(std::function<void()> done) {
       if (self->config_timer) self->config_timer->cancel();
       if (self->reannounce_timer) self->reannounce_timer->cancel();
       if (self->early_timer) self->early_timer->cancel();
+      if (self->rebalance_timer) self->rebalance_timer->cancel();
       self->supervisor.reset();
       self->launcher.reset();
       self->node->Flush();
@@ -260,6 +276,7 @@ bool Lbd::Impl::Admissible(const mp::Message& m) const {
     case mp::wire::kLeave:
     case mp::wire::kBallot:
     case mp::wire::kVaUpdate:
+    case mp::wire::kMigrate:
       return sealed;
     case mp::wire::kKeyring:
       return sealed || local;  // a KEYRING document, or dabsctl's request
@@ -311,6 +328,8 @@ void Lbd::Impl::OnMessage(mp::Message&& m) {
       return OnErrorReport(m);
     case mp::wire::kShutdown:
       return OnShutdownRequest(m);
+    case mp::wire::kMigrate:
+      return OnMigrate(m);
     case mp::wire::kPing:
       if (!m.via_group) node->Reply(m, {});
       return;

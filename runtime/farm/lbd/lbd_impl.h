@@ -3,7 +3,9 @@
 // lock. lbd.cc: start, stop, message dispatch. members.cc: HELLO, leases, server records.
 // placement.cc: votes, decisions, handing sessions to instances. instances.cc: this
 // server's DASPs (reports, supervisor, shutdown). directory.cc: VA_UPDATE, VA_QUERY and
-// the directory's records. config.cc: following configuration changes.
+// the directory's records. config.cc: following configuration changes. moves.cc: starvation
+// avoidance, moving sessions as the source and restoring them as the sink (rebalancer.h
+// keeps the balance state).
 #pragma once
 
 #include <condition_variable>
@@ -24,6 +26,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <dabs/config/farm.h>
+#include <dabs/farm/balance.h>
 #include <dabs/farm/directory.h>
 #include <dabs/farm/membership.h>
 #include <dabs/farm/posix_launcher.h>
@@ -32,6 +35,7 @@
 #include <dabs/farm/voting.h>
 #include <dabs/mp/clock.h>
 #include <dabs/mp/local_messages.h>
+#include <dabs/mp/migrate.h>
 #include <dabs/mp/node.h>
 #include <dabs/mp/system_messages.h>
 #include <dabs/store/layout.h>
@@ -40,6 +44,7 @@
 
 #include "keyring_sync.h"
 #include "lbd.h"
+#include "rebalancer.h"
 #include "store_writer.h"
 
 namespace dabs::farm {
@@ -59,6 +64,7 @@ struct LocalInstance {
   std::vector<std::string> waiting;  // requests to hand over once it has STARTED
   uint32_t announced_sessions = 0;   // in the last VA_UPDATE
   bool shutting_down = false;
+  bool movable = false;  // its sessions may move (Server::SavesSessions, from STARTED)
 
   bool Started() const { return !control.empty() && state != mp::wire::DaspState::kStarting; }
   bool Live() const {
@@ -88,6 +94,26 @@ struct LocalSession {
   std::string app;
   mp::Endpoint client;
   int64_t opened_ms = 0;
+  uint32_t moves = 0;       // times it moved before it came here
+  bool unmovable = false;   // its instance refused to save it (encrypted, say)
+};
+
+// The move this server is making as a source (one at a time, seed 000).
+struct ActiveMove {
+  uint64_t id = 0;
+  mp::Va client_va = mp::kVaNone;
+  mp::Va dasp_va = mp::kVaNone;
+  MovePlan plan;
+  std::string why;
+  mp::TimePoint frozen_at{};
+  bool placed = false;  // the sink holds a copy (kDrop it if the move fails from here)
+  uint32_t state_bytes = 0;
+};
+
+// A session the sink is to restore once its instance has STARTED.
+struct PendingRestore {
+  mp::Message request;  // the source's MIGRATE place, answered when restored
+  mp::Migrate migrate;
 };
 
 struct LbdCounters {
@@ -95,6 +121,7 @@ struct LbdCounters {
   uint64_t won = 0, placed = 0, naked = 0, cold_starts = 0, handover_failures = 0;
   uint64_t hellos_sent = 0, va_updates_sent = 0, va_queries = 0;
   uint64_t refused_origin = 0, keyrings_sent = 0;
+  uint64_t moves_out = 0, moves_in = 0, move_failures = 0;
 };
 
 class Lbd::Impl : public std::enable_shared_from_this<Impl> {
@@ -176,6 +203,21 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   void SendKeyring();
   void RecordSecurity();
 
+  // moves.cc
+  void StartRebalancing();
+  void RebalanceTick();
+  OwnSignals OwnBalanceSignals() const;
+  void EvaluateBalance();  // before each HELLO: the BALANCE it carries
+  std::vector<ServerBalance> BalanceView() const;
+  void StartMove(const MovePlan& plan);
+  void OnMoveSaved(mp::SendResult&& saved);
+  void OnMovePlaced(mp::SendResult&& placed);
+  void OnMoveCommitted(mp::SendResult&& committed);
+  void EndMove(const std::string& outcome);
+  void OnMigrate(const mp::Message& m);
+  void RestoreHere(PendingRestore pending, LocalInstance& instance);
+  void RecordMove(const store::MoveRecord& r);
+
   // config.cc
   void WatchConfig();
   void AdoptConfig(config::Records records);
@@ -203,7 +245,11 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   std::unique_ptr<AsioTaskScheduler> scheduler;
   std::unique_ptr<Supervisor> supervisor;
   std::optional<boost::asio::steady_timer> heartbeat_timer, ballot_timer, config_timer;
-  std::optional<boost::asio::steady_timer> reannounce_timer;
+  std::optional<boost::asio::steady_timer> reannounce_timer, rebalance_timer;
+  std::unique_ptr<Rebalancer> rebalancer;
+  std::optional<ActiveMove> moving;
+  std::map<mp::Va, std::vector<PendingRestore>> restores;  // by the instance to start
+  uint64_t move_seq = 0;
   // OPEN_SESSIONs heard before voting_from, taken up then (placement.cc).
   std::vector<mp::Message> early_requests;
   std::optional<boost::asio::steady_timer> early_timer;
@@ -240,5 +286,8 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
 // "127.0.0.1:5000/17/1234567/<client id hex>": one OPEN_SESSION exchange; retransmissions
 // (same endpoint, transaction, first sent time and client id) share it (spec 4 step 5).
 std::string RequestKey(const mp::Message& m, const mp::OpenSessionRequest& open);
+
+// placement.rebalance and placement.spread_pct (config.cc).
+BalanceConfig BalanceConfigOf(const config::FarmConfig& c);
 
 }  // namespace dabs::farm

@@ -21,6 +21,7 @@ void Lbd::Impl::Heartbeat() {
   self.eligible = !below_minimums && !latency_high;
   self.config_version = records.version;
   if (keys->Refresh()) SendKeyring();  // dabsctl installed a key here while we ran
+  EvaluateBalance();
   mp::Hello hello = OwnHello();
   SendToGroup(mp::wire::kHello, hello.Encode());
   ++counters.hellos_sent;
@@ -213,6 +214,7 @@ void Lbd::Impl::WriteServerRecords() {
     r.state = leaving && m->self ? "gone" : members->StateOf(m->id);
     r.load_x100 = m->load_x100;
     r.eligible = m->eligible;
+    r.balance = BalanceStateName(BalanceStateFromWire(m->balance));
     r.config_version = m->config_version;
     r.self = m->self;
     const auto announced = keys->members().find(m->id);

@@ -123,8 +123,10 @@ mp::Ballot Lbd::Impl::MakeBallot(const std::string& key, const std::string& app_
     b.abstain = mp::Abstain::kUnknownApp;
     return b;
   }
+  // A source casts no votes for new sessions (seed 000): it is giving sessions away.
   if (leaving || below_minimums || latency_high || !app->RunsOn(options.server) ||
-      supervisor->IsFailed(app_name)) {
+      supervisor->IsFailed(app_name) ||
+      BalanceStateFromWire(members->self().balance) == BalanceState::kSource) {
     b.abstain = mp::Abstain::kNotEligible;
     return b;
   }
@@ -303,7 +305,7 @@ void Lbd::Impl::HandOver(const std::string& key, LocalInstance& instance) {
                if (req == self->requests.end()) return;
                if (!result.error && result.reply && result.reply->header.kind == mp::Kind::kReply) {
                  LocalSession s{client_va, dasp_va, req->second.open.app, req->second.message.peer,
-                                self->NowMs()};
+                                self->NowMs(), 0, false};
                  if (in != self->instances.end()) ++in->second.sessions;
                  self->sessions[client_va] = s;
                  self->AnnounceClient(s, false);

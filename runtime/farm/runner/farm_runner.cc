@@ -1,5 +1,6 @@
 #include "farm_runner.h"
 
+#include <cstdlib>
 #include <csignal>
 #include <fstream>
 #include <iterator>
@@ -296,6 +297,11 @@ class FarmRun {
   bool Start(Server& s, Daemon& d) {
     SpawnRequest req;
     req.argv = d.argv;
+    // Daemons start with an empty environment; a test team's fault injection is passed on
+    // by name (docs/dasp.md "Faults"), and dabs-lbd hands it to its DASPs.
+    for (const char* name : {"DABS_FAULT_HANDLER_DELAY"}) {
+      if (const char* value = std::getenv(name)) req.env.push_back(std::string(name) + "=" + value);
+    }
     if (!o_.logs_to_terminal) req.output_path = (s.layout.logs() / (d.name + ".log")).string();
     auto pid = launcher_.Spawn(
         req, [this, server = s.id, name = d.name](ExitStatus st) { OnExit(server, name, st); });

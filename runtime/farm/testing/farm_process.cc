@@ -59,7 +59,10 @@ fs::path WriteFarmFile(const TestFarm& f, const fs::path& dir) {
   if (!f.identity_key.empty()) y << "  identity_key: " << f.identity_key << "\n";
   y << "placement:\n"
     << "  policy: " << f.policy << "\n"
-    << "  ballot_window_ms: " << f.ballot_window_ms << "\n";
+    << "  ballot_window_ms: " << f.ballot_window_ms << "\n"
+    << "  rebalance_period_ms: " << f.rebalance_period_ms << "\n"
+    << "  rebalance: " << f.rebalance << "\n"
+    << "  spread_pct: " << f.spread_pct << "\n";
   if (f.min_free_cpu_pct) y << "  min_free: {cpu_pct: " << *f.min_free_cpu_pct << "}\n";
   if (!f.agentx_socket.empty()) y << "snmp:\n  agentx_socket: " << f.agentx_socket << "\n";
   if (!f.apps.empty()) y << "apps:\n";
@@ -84,6 +87,7 @@ fs::path WriteFarmFile(const TestFarm& f, const fs::path& dir) {
       y << "}\n";
     }
     y << "      instance: {sessions: " << a.instance_sessions << "}\n";
+    if (a.backlog_reads) y << "    timers: {backlog_reads: " << *a.backlog_reads << "}\n";
   }
   const fs::path path = dir / "farm.yaml";
   std::ofstream(path) << y.str();

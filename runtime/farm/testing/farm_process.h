@@ -30,6 +30,7 @@ struct TestApp {
   std::optional<uint32_t> farm_instances, farm_sessions;
   std::vector<std::string> servers;  // sub-group
   std::string encryption = "off";    // apps[].encryption (needs TestFarm::identity_key)
+  std::optional<uint32_t> backlog_reads;  // apps[].timers.backlog_reads
 };
 
 struct TestFarm {
@@ -46,6 +47,11 @@ struct TestFarm {
   std::string identity_key;   // farm.identity_key, when set (relative to the farm file)
   // placement.min_free.cpu_pct, when set: 0 keeps a test's farm eligible on a busy machine.
   std::optional<double> min_free_cpu_pct;
+  // placement.rebalance_period_ms: off unless a test is about moving sessions, so that a
+  // test of something else is not moved under by a busy machine's backlogs.
+  int rebalance_period_ms = 0;
+  std::string rebalance = "starvation";  // placement.rebalance
+  uint32_t spread_pct = 10;              // placement.spread_pct
   std::vector<TestApp> apps;
 };
 

@@ -29,7 +29,13 @@ std::map<std::string, store::ServerRecord> ServerRecords(const store::Store& s) 
 }
 
 std::vector<store::DecisionRecord> DecisionRecords(const store::Store& s) {
-  return Records(s, store::Database::kPlacement, {}, &store::DecisionRecordFromJson);
+  auto all = Records(s, store::Database::kPlacement, {}, &store::DecisionRecordFromJson);
+  std::erase_if(all, [](const store::DecisionRecord& d) { return d.request_key.empty(); });  // moves
+  return all;
+}
+
+std::vector<store::MoveRecord> MoveRecords(const store::Store& s) {
+  return Records(s, store::Database::kPlacement, "m", &store::MoveRecordFromJson);
 }
 
 std::vector<store::SessionRecord> SessionRecords(const store::Store& s) {

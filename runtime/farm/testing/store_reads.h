@@ -18,6 +18,8 @@ namespace dabs::farm::testing {
 // Server id -> its record, as the store's owner sees the farm now.
 std::map<std::string, store::ServerRecord> ServerRecords(const store::Store& s);
 std::vector<store::DecisionRecord> DecisionRecords(const store::Store& s);
+// The moves this server made as a source (starvation avoidance), oldest first.
+std::vector<store::MoveRecord> MoveRecords(const store::Store& s);
 std::vector<store::SessionRecord> SessionRecords(const store::Store& s);
 std::vector<store::DaspRecord> DaspRecords(const store::Store& s);
 

@@ -117,8 +117,14 @@ class Server {
   // The session ended (the client closed it, or the instance is shutting down).
   virtual void OnClose(Session& session) { (void)session; }
 
-  // Hooks to move a live session to another instance (starvation avoidance): serialise the
-  // session's state, and restore it there. The default carries nothing.
+  // Hooks to move a live session to another instance (starvation avoidance, docs/dasp.md
+  // "Moving sessions"): serialise the session's state, and restore it there. The farm moves
+  // the sessions of an instance only when SavesSessions() says these two carry everything a
+  // session needs; an application that keeps the default is never moved while a session is
+  // open. SaveSession runs after the session's last handler and once every request has its
+  // reply; the session then goes on at the other instance without OnClose here.
+  // RestoreSession runs there instead of OnOpen; an error leaves the session where it was.
+  virtual bool SavesSessions() const { return false; }
   virtual std::vector<uint8_t> SaveSession(Session& session) {
     (void)session;
     return {};

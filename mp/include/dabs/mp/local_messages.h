@@ -27,6 +27,8 @@ inline constexpr uint8_t kInstanceVa = 0x24;      // u32, the instance asked to 
 inline constexpr uint8_t kPid = 0x25;             // u32
 inline constexpr uint8_t kControl = 0x26;         // the instance's local socket path
 inline constexpr uint8_t kMaxSessions = 0x27;     // u32
+inline constexpr uint8_t kSaved = 0x28;           // bytes: restore a moved session (MIGRATE)
+inline constexpr uint8_t kMovable = 0x29;         // u8 1: its sessions can move (SavesSessions)
 inline constexpr uint8_t kApp = 0x01;             // application name (as in OPEN_SESSION)
 inline constexpr uint8_t kReason = 0x30;          // u8, StateReason
 inline constexpr uint8_t kResourceType = 0x31;    // string
@@ -42,6 +44,9 @@ struct AddClient {
   uint8_t transaction = 0;       // the request's transaction id (the reply repeats it)
   Va client_va = kVaNone;        // the VA the farm allocated to the client
   Va instance_va = kVaNone;      // which instance of the process
+  // A session moved here (MIGRATE): restore this state instead of opening; the instance
+  // sends no OPEN_SESSION reply (the source sends REDIRECT).
+  std::optional<std::vector<uint8_t>> saved;
 
   std::vector<uint8_t> Encode() const;
   static Result<AddClient> Decode(std::span<const uint8_t> payload);
@@ -55,6 +60,7 @@ struct Started {
   std::string app;
   uint32_t pid = 0;
   uint32_t max_sessions = 0;
+  bool movable = false;  // Server::SavesSessions(): its sessions may be moved
 
   std::vector<uint8_t> Encode() const;
   static Result<Started> Decode(std::span<const uint8_t> payload);
@@ -127,6 +133,8 @@ struct Redirect {
   uint8_t session = 0;
   Va dasp_va = kVaNone;
   Endpoint dasp_endpoint;
+  // dabs-lbd -> DASP (local): the client to send it to (CLIENT_VA 0x34); none to a DACP.
+  Va client = kVaNone;
 
   std::vector<uint8_t> Encode() const;
   static Result<Redirect> Decode(std::span<const uint8_t> payload);

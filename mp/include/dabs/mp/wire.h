@@ -59,6 +59,7 @@ enum Command : uint16_t {
   kVaUpdate = 0x0031,
   kConfigSync = 0x0040,
   kKeyring = 0x0041,  // dabs: the farm's keyring (docs/spec/farm-seal.md section 6)
+  kMigrate = 0x0042,  // dabs: moving a live session (mp/migrate.h, docs/payloads.md)
 };
 
 // True for the system commands spec 7 lists and for every application command; a receiver
@@ -85,6 +86,7 @@ constexpr bool IsKnownCommand(uint16_t c) {
     case kVaUpdate:
     case kConfigSync:
     case kKeyring:
+    case kMigrate:
       return true;
     default:
       return false;

@@ -65,6 +65,8 @@ struct FarmConfig {
   double min_free_cpu_pct = 5;
   uint64_t min_free_memory_mb = 64, min_free_disk_mb = 64;
   milliseconds rebalance_period{1000};
+  std::string rebalance = "starvation";  // or "spread"
+  uint32_t spread_pct = 10;
 
   uint32_t high_water_ms = 250, low_water_ms = 150;
   int max_transmissions = 6;

@@ -13,6 +13,7 @@
 //   limits      "sessions/<app>"                      u64 text: this server's open sessions
 //               "instances/<app>"                     u64 text: this server's instances
 //   placement   "<u64 be sequence>"                   DecisionRecord (dabs-lbd, the last 1,000)
+//   placement   "m<u64 be sequence>"                  MoveRecord (dabs-lbd, the last 1,000)
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,7 @@ struct ServerRecord {
   bool self = false;
   uint32_t instances = 0;
   uint32_t sessions = 0;
+  std::string balance = "neither";  // its HELLO's BALANCE: source | sink | neither (seed 000)
   // Its farm keys as its HELLO announced them (docs/spec/farm-seal.md section 5): ids only.
   uint64_t keyring_version = 0;
   std::string keyring_primary;
@@ -114,6 +116,22 @@ struct DecisionRecord {
   std::vector<BallotRecord> ballots;
 };
 
+// One session moved by starvation avoidance, as its source server saw it (dabsctl moves).
+struct MoveRecord {
+  uint64_t seq = 0;
+  int64_t at_ms = 0;  // Unix milliseconds, when the move ended
+  uint32_t client_va = 0;
+  std::string app;
+  std::string from, to;  // server ids
+  std::string why;       // "backlog", "lock timeout", "spread", "drain", ...
+  uint32_t from_load_x100 = 0, to_load_x100 = 0;  // the scores that chose the servers
+  uint32_t from_sessions = 0, to_sessions = 0;
+  uint32_t moves = 0;        // times the session had moved before
+  uint32_t pause_us = 0;     // from the freeze on the source to the client's ACK of REDIRECT
+  uint32_t state_bytes = 0;  // what SaveSession carried
+  std::string outcome;       // "moved", or why not ("the sink refused: ...")
+};
+
 // JSON text of a record, and back (kCorrupted-style errors name what is wrong).
 std::string ToJson(const ServerRecord& r);
 std::string ToJson(const StatsRecord& r);
@@ -121,6 +139,8 @@ std::string ToJson(const DaspRecord& r);
 std::string ToJson(const DirectoryRecord& r);
 std::string ToJson(const SessionRecord& r);
 std::string ToJson(const DecisionRecord& r);
+std::string ToJson(const MoveRecord& r);
+Result<MoveRecord> MoveRecordFromJson(std::string_view text);
 Result<ServerRecord> ServerRecordFromJson(std::string_view text);
 Result<StatsRecord> StatsRecordFromJson(std::string_view text);
 Result<DaspRecord> DaspRecordFromJson(std::string_view text);

@@ -1,0 +1,220 @@
+// Starvation avoidance end to end (issue 10, seeds 000 and 004): real daemons started by
+// dabs-farm, each server in its own network namespace, set-tops in the root namespace running
+// the counter application through the DACP framework. A server is starved by a fault the test
+// injects (DABS_FAULT_HANDLER_DELAY: its DASPs take 30 ms per message); the farm must move its
+// sessions away one per period until it no longer starves, each once before any twice, with
+// every ADD counted exactly once across the moves (the counter's session total goes on where
+// it was).
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include <dabs/dacp/client.h>
+#include <dabs/dacp/gateway.h>
+#include <dabs/store/records.h>
+#include <dabs/store/store.h>
+
+#include "counting_client.h"
+#include "farm_process.h"
+#include "store_reads.h"
+
+namespace dabs::farm::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+bool WaitUntil(std::chrono::milliseconds limit, const std::function<bool()>& done) {
+  const auto end = Clock::now() + limit;
+  while (Clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return done();
+}
+
+using Counting = dabs::testing::CountingClient;
+
+class RebalanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    dir_ = fs::temp_directory_path() / ("drb-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    farm_ = UniqueFarm();
+    TestApp counter;
+    counter.name = "counter";
+    counter.dasp = (fs::path(DABS_BIN_DIR) / "counter-dasp").string();
+    farm_.apps.push_back(counter);
+  }
+  void TearDown() override {
+    for (auto& c : counting_)
+      c->Stop();
+    for (auto& c : counting_)
+      WaitUntil(5s, [&] { return c->idle.load(); });
+    counting_.clear();
+    gateway_.reset();
+    stores_.clear();
+    if (process_) {
+      EXPECT_EQ(process_->Stop(), 0) << "dabs-farm should stop cleanly";
+    }
+    process_.reset();
+    ::unsetenv("DABS_FAULT_HANDLER_DELAY");
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  void StartFarm() {
+    FarmProcess::Options o;
+    o.dabs_farm = fs::path(DABS_BIN_DIR) / "dabs-farm";
+    o.farm_file = WriteFarmFile(farm_, dir_);
+    o.state_dir = dir_ / "farm";
+    o.servers = 3;
+    o.netns = true;
+    o.daemons = {"dabs-lbd"};
+    auto p = FarmProcess::Start(o);
+    ASSERT_TRUE(p.ok()) << p.error().Message();
+    process_ = std::move(*p);
+    dacp::GatewayConfig gc;
+    gc.node.udp = mp::Endpoint::Parse(process_->client_address() + ":0").value();
+    gc.node.multicast_interface = process_->client_address();
+    gc.node.udp_offload = false;
+    gateway_ = dacp::Gateway::Create(io_.io(), gc).value();
+  }
+
+  // Opens `n` counting set-tops (opened one after another, as a channel change would).
+  void OpenCounting(int n) {
+    for (int i = 0; i < n; ++i) {
+      dacp::ClientConfig c;
+      c.app = "counter";
+      c.client_id = "stb-" + std::to_string(counting_.size());
+      c.farm = mp::Endpoint::Parse(farm_.group_prefix + "1:" + std::to_string(farm_.port)).value();
+      c.open_timeout = 10s;
+      auto client = dacp::Client::Create(gateway_->TakeSeat().value(), c);
+      auto redirects = std::make_shared<std::atomic<int>>(0);
+      client->SetCallbacks(Counting::Watching(redirects));
+      const Status opened = client->OpenSync();
+      ASSERT_TRUE(opened.ok()) << opened.error().Message();
+      counting_.push_back(std::make_shared<Counting>(client, redirects, io_.io(), 2ms));
+    }
+    for (auto& c : counting_)
+      c->Start();
+  }
+
+  store::Store& StoreOf(const std::string& server) {
+    auto& s = stores_[server];
+    if (!s) s = store::Store::Open(process_->server_dir(server) / "store").value();
+    return *s;
+  }
+  // The server each set-top's session is on now, from its DASP's address.
+  std::map<std::string, int> SessionsPerServer() {
+    std::map<std::string, std::string> by_address;
+    for (const auto& [id, r] : ServerRecords(StoreOf("s2"))) {
+      by_address[r.lbd.substr(0, r.lbd.rfind(':'))] = id;
+    }
+    std::map<std::string, int> per;
+    for (const auto& c : counting_) {
+      auto s = c->client->session();
+      if (!s) continue;
+      const std::string address = s->dasp.ToString();
+      ++per[by_address[address.substr(0, address.rfind(':'))]];
+    }
+    return per;
+  }
+  // The BALANCE a server announces, as it records itself.
+  std::string Balance(const std::string& server) {
+    auto all = ServerRecords(StoreOf(server));
+    return all.count(server) ? all.at(server).balance : "";
+  }
+  std::vector<store::MoveRecord> Moves(const std::string& server) {
+    return MoveRecords(StoreOf(server));
+  }
+
+  fs::path dir_;
+  TestFarm farm_;
+  std::unique_ptr<FarmProcess> process_;
+  mp::IoThreads io_{1};
+  std::shared_ptr<dacp::Gateway> gateway_;
+  std::vector<std::shared_ptr<Counting>> counting_;
+  std::map<std::string, std::unique_ptr<store::Store>> stores_;
+};
+
+TEST_F(RebalanceTest, AStarvingServerIsRelievedOneSessionAtATimeAndEveryAddCountsOnce) {
+  ::setenv("DABS_FAULT_HANDLER_DELAY", "s1:30", 1);  // s1's DASPs: 30 ms per message
+  farm_.rebalance_period_ms = 300;
+  farm_.min_free_cpu_pct = 0;  // a busy test machine must not make every server ineligible
+  StartFarm();
+  OpenCounting(24);
+  const auto before = SessionsPerServer();
+  ASSERT_GT(before.count("s1") ? before.at("s1") : 0, 2) << "the vote put too few sessions on s1";
+  std::printf("before: s1 %d, s2 %d, s3 %d sessions\n", before.count("s1") ? before.at("s1") : 0,
+              before.count("s2") ? before.at("s2") : 0, before.count("s3") ? before.at("s3") : 0);
+
+  // s1 starves (its queue never empties: a backlog), becomes a source and gives sessions
+  // away one per period; with fewer sessions its queue keeps up and it is a source no more.
+  const auto start = Clock::now();
+  ASSERT_TRUE(WaitUntil(20s, [&] { return Balance("s1") == "source"; }))
+      << "s1 never became a source";
+  const auto became = Clock::now();
+  EXPECT_TRUE(WaitUntil(40s, [&] { return Balance("s1") != "source"; }))
+      << "s1 still a source with " << SessionsPerServer()["s1"] << " sessions";
+  const auto relieved = Clock::now();
+  std::printf("s1 a source after %lld ms, relieved %lld ms later\n",
+              static_cast<long long>((became - start) / 1ms),
+              static_cast<long long>((relieved - became) / 1ms));
+  std::this_thread::sleep_for(2s);  // the counting goes on on the sinks
+  const auto after = SessionsPerServer();
+  for (auto& c : counting_)
+    c->Stop();
+  for (auto& c : counting_)
+    ASSERT_TRUE(WaitUntil(10s, [&] { return c->idle.load(); }));
+
+  // Every move is recorded by its source, one at a time, each session once.
+  auto moves = Moves("s1");
+  std::set<uint32_t> moved;
+  int done = 0;
+  int64_t last_at = 0;
+  for (const auto& m : moves) {
+    if (m.outcome != "moved") {
+      std::printf("move of 0x%08x failed: %s\n", m.client_va, m.outcome.c_str());
+      continue;
+    }
+    ++done;
+    EXPECT_TRUE(moved.insert(m.client_va).second) << "moved twice: " << m.client_va;
+    EXPECT_EQ(m.from, "s1");
+    EXPECT_NE(m.to, "s1");
+    EXPECT_EQ(m.why, "backlog");
+    EXPECT_GE(m.at_ms, last_at);
+    last_at = m.at_ms;
+    EXPECT_LT(m.pause_us, 2'000'000u) << "a move froze its session for over 2 s";
+  }
+  EXPECT_GE(done, 1);
+  EXPECT_EQ(after.count("s1") ? after.at("s1") : 0, before.at("s1") - done)
+      << "s1 holds its sessions less those it moved";
+  for (const char* sink : {"s2", "s3"}) {
+    for (const auto& m : Moves(sink))
+      EXPECT_NE(m.outcome, "moved") << sink << " moved " << m.client_va << " to " << m.to;
+  }
+  // Exactly once: every reply carried the count of the ADDs answered before it, plus one.
+  uint64_t adds = 0, redirects = 0;
+  for (const auto& c : counting_) {
+    EXPECT_EQ(c->wrong_totals.load(), 0u) << c->client->session()->client_va;
+    EXPECT_EQ(c->failures.load(), 0u) << c->first_failure();
+    EXPECT_EQ(c->client->stats().rehomes, 0u) << "a moved session must not need re-homing";
+    adds += c->answered;
+    redirects += c->client->stats().redirects;
+  }
+  EXPECT_EQ(redirects, static_cast<uint64_t>(done));
+  std::printf("%d moves, %llu ADDs counted exactly once\n", done,
+              static_cast<unsigned long long>(adds));
+}
+
+}  // namespace
+}  // namespace dabs::farm::testing
