@@ -33,6 +33,22 @@ class FakeDasp {
   mp::Endpoint endpoint() const { return *node_->udp_endpoint(); }
   mp::Va va() const { return va_; }
   void set_ignore_started(int n) { ignore_started_ = n; }
+  // Application messages are held (ACKed, not answered) until NakHeld, as a DASP whose
+  // session is being moved holds them (D73).
+  void set_hold(bool on) { hold_ = on; }
+  size_t held() {
+    std::lock_guard lock(mu_);
+    return held_.size();
+  }
+  void NakHeld(mp::Errc error) {
+    std::vector<mp::Message> held;
+    {
+      std::lock_guard lock(mu_);
+      held.swap(held_);
+    }
+    for (const auto& m : held)
+      node_->Nak(m, error, "the session moved");
+  }
 
   // Opens a session for `client` as a DASP taking over a session would (REDIRECT's target).
   uint8_t Adopt(const mp::Endpoint& client) {
@@ -92,6 +108,11 @@ class FakeDasp {
       case mp::wire::kCloseSession:
         return;
       default:
+        if (hold_) {
+          std::lock_guard lock(mu_);
+          held_.push_back(m);
+          return;
+        }
         return node_->Reply(m, m.payload);
     }
   }
@@ -104,6 +125,8 @@ class FakeDasp {
   uint8_t next_session_ = 1;
   mp::Va next_client_va_ = 0x1000;
   std::atomic<int> ignore_started_{0};
+  std::atomic<bool> hold_{false};
+  std::vector<mp::Message> held_;
 };
 
 class EventsTest : public ::testing::Test {
@@ -248,6 +271,44 @@ TEST_F(EventsTest, RedirectIsFollowedToTheNewDasp) {
   auto status = ToClient(*client, mp::wire::kStatus, {}, true, &second);
   EXPECT_FALSE(status.error) << status.error.message();
   EXPECT_EQ(client->stats().redirects, 1u);
+}
+
+TEST_F(EventsTest, ACallHeldByAMovedSessionIsSentAgainOnTheNewOneOnce) {
+  // reopen_on_failure off: only the move's own rule may send a call again.
+  FakeDasp second(io.io(), mp::MakeVa(2, 9));
+  auto client = OpenClient();
+  dasp.set_hold(true);
+  std::promise<Result<std::vector<uint8_t>>> answered;
+  client->Call(0x0100, {42}, [&answered](Result<std::vector<uint8_t>>&& r) {
+    answered.set_value(std::move(r));
+  });
+  ASSERT_TRUE(WaitUntil([&] { return dasp.held() == 1; }, 2000ms));
+  const uint8_t there = second.Adopt(*gateway->endpoint());
+  mp::RedirectPayload r{there, second.va(), second.endpoint(), std::nullopt};
+  ASSERT_FALSE(ToClient(*client, mp::wire::kRedirect, r.Encode(), false).error);
+  dasp.NakHeld(mp::Errc::kShuttingDown);  // after the client ACKed the REDIRECT
+  auto f = answered.get_future();
+  ASSERT_EQ(f.wait_for(3s), std::future_status::ready);
+  auto result = f.get();
+  ASSERT_TRUE(result.ok()) << result.error().Message();
+  EXPECT_EQ(*result, std::vector<uint8_t>{42});
+  EXPECT_EQ(second.Received(0x0100).size(), 1u);  // once, at the new DASP
+  EXPECT_EQ(client->stats().rehomes, 0u);
+  EXPECT_EQ(client->stats().call_failures, 0u);
+}
+
+TEST_F(EventsTest, ShuttingDownFromTheCurrentSessionIsNoMoveAndFailsTheCall) {
+  auto client = OpenClient();  // reopen_on_failure off
+  dasp.set_hold(true);
+  std::promise<Result<std::vector<uint8_t>>> answered;
+  client->Call(0x0100, {1}, [&answered](Result<std::vector<uint8_t>>&& r) {
+    answered.set_value(std::move(r));
+  });
+  ASSERT_TRUE(WaitUntil([&] { return dasp.held() == 1; }, 2000ms));
+  dasp.NakHeld(mp::Errc::kShuttingDown);  // no REDIRECT came: not a moved session
+  auto f = answered.get_future();
+  ASSERT_EQ(f.wait_for(3s), std::future_status::ready);
+  EXPECT_EQ(f.get().code(), mp::Errc::kShuttingDown);
 }
 
 TEST_F(EventsTest, ErrorsAndTheExitAreReportedToTheDasp) {

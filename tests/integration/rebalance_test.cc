@@ -216,5 +216,53 @@ TEST_F(RebalanceTest, AStarvingServerIsRelievedOneSessionAtATimeAndEveryAddCount
               static_cast<unsigned long long>(adds));
 }
 
+TEST_F(RebalanceTest, UnderSpreadAnOnDemandApplicationEndsBalancedAndNothingComesBack) {
+  // Started on demand, the first server to start an instance used to collect every session
+  // (its instance earns the most votes): 427 / 947 / 444 in the issue. Under spread a server
+  // over the mean by more than spread_pct gives sessions away and votes for none.
+  farm_.rebalance = "spread";
+  farm_.spread_pct = 10;
+  farm_.rebalance_period_ms = 200;
+  farm_.min_free_cpu_pct = 0;
+  farm_.apps[0].start_at_init = 0;
+  StartFarm();
+  OpenCounting(30);
+  auto ratio = [&] {
+    auto per = SessionsPerServer();
+    int max = 0, sum = 0;
+    for (const auto& [id, n] : per) {
+      max = std::max(max, n);
+      sum += n;
+    }
+    return sum ? max / (sum / 3.0) : 0.0;
+  };
+  EXPECT_TRUE(WaitUntil(30s, [&] { return ratio() <= 1.10; }))
+      << "max/mean " << ratio() << ": s1 " << SessionsPerServer()["s1"] << ", s2 "
+      << SessionsPerServer()["s2"] << ", s3 " << SessionsPerServer()["s3"];
+  std::this_thread::sleep_for(2s);  // at the edge: nothing more should move
+  for (auto& c : counting_)
+    c->Stop();
+  for (auto& c : counting_)
+    ASSERT_TRUE(WaitUntil(10s, [&] { return c->idle.load(); }));
+  EXPECT_LE(ratio(), 1.10);
+  // No session went back where it came from, and none moved twice while another had not moved.
+  std::map<uint32_t, std::vector<std::pair<std::string, std::string>>> path;
+  for (const char* s : {"s1", "s2", "s3"}) {
+    for (const auto& m : Moves(s)) {
+      EXPECT_EQ(m.outcome, "moved") << s;
+      path[m.client_va].push_back({m.from, m.to});
+    }
+  }
+  for (const auto& [va, hops] : path) {
+    for (size_t i = 1; i < hops.size(); ++i)
+      EXPECT_NE(hops[i].second, hops[i - 1].first) << va << " came back";
+  }
+  for (const auto& c : counting_) {
+    EXPECT_EQ(c->wrong_totals.load(), 0u);
+    EXPECT_EQ(c->failures.load(), 0u) << c->first_failure();
+  }
+  std::printf("%zu sessions moved to even out the farm\n", path.size());
+}
+
 }  // namespace
 }  // namespace dabs::farm::testing

@@ -217,6 +217,8 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   void OnMigrate(const mp::Message& m);
   void RestoreHere(PendingRestore pending, LocalInstance& instance);
   void RecordMove(const store::MoveRecord& r);
+  std::string MovesRecordValue() const;
+  static constexpr size_t kRecentMoves = 16;
 
   // config.cc
   void WatchConfig();
@@ -250,6 +252,7 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   std::optional<ActiveMove> moving;
   std::map<mp::Va, std::vector<PendingRestore>> restores;  // by the instance to start
   uint64_t move_seq = 0;
+  std::deque<store::MoveRecord> recent_moves;  // the last kRecentMoves, for dabs-statd
   // OPEN_SESSIONs heard before voting_from, taken up then (placement.cc).
   std::vector<mp::Message> early_requests;
   std::optional<boost::asio::steady_timer> early_timer;

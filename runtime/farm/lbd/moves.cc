@@ -10,6 +10,7 @@
 //
 // A failure before the REDIRECT is ACKed leaves the session where it was (MIGRATE release to
 // the DASP, MIGRATE drop to the sink); the session may be picked again in a later period.
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <dabs/mp/coding.h>
@@ -282,11 +283,27 @@ void Lbd::Impl::EndMove(const std::string& outcome) {
 void Lbd::Impl::RecordMove(const store::MoveRecord& record) {
   store::MoveRecord r = record;
   r.seq = ++decision_seq;  // one sequence for the placement database's ring
-  writer->Post([seq = r.seq, json = store::ToJson(r)](store::WriteTxn& txn) -> Status {
+  recent_moves.push_back(r);
+  if (recent_moves.size() > kRecentMoves) recent_moves.pop_front();
+  writer->Post([seq = r.seq, json = store::ToJson(r), counters = MovesRecordValue()](
+                   store::WriteTxn& txn) -> Status {
     if (Status s = txn.Put(store::Database::kPlacement, MoveKey(seq), json); !s) return s;
     if (seq > kMovesKept) (void)txn.Delete(store::Database::kPlacement, MoveKey(seq - kMovesKept));
-    return Status::Ok();
+    // For dabs-statd (SNMP: a counter and a notification per move), beside security/.
+    return txn.Put(store::Database::kStatistics, "moves/dabs-lbd", counters);
   });
+}
+
+// {"moves_out", "moves_in", "move_failures", "recent": [the last kRecentMoves MoveRecords]}
+std::string Lbd::Impl::MovesRecordValue() const {
+  nlohmann::json recent = nlohmann::json::array();
+  for (const auto& m : recent_moves)
+    recent.push_back(nlohmann::json::parse(store::ToJson(m)));
+  return nlohmann::json{{"moves_out", counters.moves_out},
+                        {"moves_in", counters.moves_in},
+                        {"move_failures", counters.move_failures},
+                        {"recent", recent}}
+      .dump();
 }
 
 // ---------------------------------------------------------------------------- the sink
@@ -373,6 +390,9 @@ void Lbd::Impl::RestoreHere(PendingRestore pending, LocalInstance& instance) {
         self->sessions[s.client_va] = s;
         self->AnnounceClient(s, false);
         ++self->counters.moves_in;
+        self->writer->Post([counters = self->MovesRecordValue()](store::WriteTxn& txn) {
+          return txn.Put(store::Database::kStatistics, "moves/dabs-lbd", counters);
+        });
         spdlog::debug("restored {} ({}) from {} in {} as session {}", mp::FormatVa(s.client_va),
                       s.app, pending.migrate.from, mp::FormatVa(dasp_va), *session);
         self->node->Reply(pending.request,
