@@ -22,6 +22,9 @@ std::vector<MibObject> Build() {
   note("dabsLatencyLow", notification::kLatencyLow, {"dabsServerLatencyP99"});
   note("dabsServerJoined", notification::kServerJoined, {"dabsServerAddress", "dabsServerState"});
   note("dabsServerLeft", notification::kServerLeft, {"dabsServerAddress", "dabsServerState"});
+  note("dabsSessionMoved", notification::kSessionMoved,
+       {"dabsMoveClientVa", "dabsMoveApp", "dabsMoveFrom", "dabsMoveTo", "dabsMoveWhy",
+        "dabsMovePause"});
 
   auto scalar = [&](std::string_view name, uint32_t n, S syntax) {
     out.push_back({name, FarmScalarOid(n), MibKind::kScalar, syntax, Access::kReadOnly, {}});
@@ -34,6 +37,9 @@ std::vector<MibObject> Build() {
   scalar("dabsFarmConfigVersion", farm_scalar::kConfigVersion, S::kUnsigned32);
   scalar("dabsFarmRejectedDatagrams", farm_scalar::kRejectedDatagrams, S::kCounter32);
   scalar("dabsFarmKey", farm_scalar::kFarmKey, S::kDisplayString);
+  scalar("dabsFarmSessionMovesOut", farm_scalar::kSessionMovesOut, S::kCounter32);
+  scalar("dabsFarmSessionMovesIn", farm_scalar::kSessionMovesIn, S::kCounter32);
+  scalar("dabsFarmSessionMoveFailures", farm_scalar::kSessionMoveFailures, S::kCounter32);
 
   auto table = [&](std::string_view table_name, std::string_view entry_name, uint32_t arc,
                    Oid (*column_oid)(uint32_t),
@@ -91,6 +97,15 @@ std::vector<MibObject> Build() {
          {"dabsAppInstanceSessionLimit", S::kGauge32},
          {"dabsAppInstanceMemoryLimit", S::kGauge32},
          {"dabsAppSessionUse", S::kGauge32}});
+  table("dabsMoveTable", "dabsMoveEntry", kMoveTableArc, &MoveColumnOid,
+        {{"dabsMoveSeq", S::kUnsigned32},
+         {"dabsMoveClientVa", S::kUnsigned32},
+         {"dabsMoveApp", S::kDisplayString},
+         {"dabsMoveFrom", S::kDisplayString},
+         {"dabsMoveTo", S::kDisplayString},
+         {"dabsMoveWhy", S::kDisplayString},
+         {"dabsMovePause", S::kGauge32},
+         {"dabsMoveOutcome", S::kDisplayString}});
   return out;
 }
 
@@ -143,6 +158,9 @@ Oid DaspColumnOid(uint32_t column) {
 }
 Oid AppColumnOid(uint32_t column) {
   return EnterpriseOid({kObjectsArc, kAppTableArc, 1, column});
+}
+Oid MoveColumnOid(uint32_t column) {
+  return EnterpriseOid({kObjectsArc, kMoveTableArc, 1, column});
 }
 Oid NotificationOid(uint32_t n) {
   return EnterpriseOid({kNotificationsArc, n});

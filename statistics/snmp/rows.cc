@@ -16,6 +16,11 @@ Oid Instance(Oid column, const Oid& index) {
   return column;
 }
 
+// A move's row: the low 32 bits of its sequence number, unique among the few moves listed.
+Oid MoveIndex(const MoveRow& m) {
+  return {static_cast<uint32_t>(m.seq & 0xFFFFFFFFu)};
+}
+
 }  // namespace
 
 Value Value::Integer(int64_t v) {
@@ -79,7 +84,10 @@ std::map<uint32_t, Value> FarmScalarValues(const FarmScalars& farm) {
           {kInstances, Value::Gauge(static_cast<double>(farm.instances))},
           {kConfigVersion, Value::Unsigned(farm.config_version)},
           {kRejectedDatagrams, Value::Counter(farm.rejected_datagrams)},
-          {kFarmKey, Value::String(farm.farm_key)}};
+          {kFarmKey, Value::String(farm.farm_key)},
+          {kSessionMovesOut, Value::Counter(farm.session_moves_out)},
+          {kSessionMovesIn, Value::Counter(farm.session_moves_in)},
+          {kSessionMoveFailures, Value::Counter(farm.session_move_failures)}};
 }
 
 std::vector<TableRow> ServerRows(const std::vector<ServerRow>& servers) {
@@ -159,6 +167,26 @@ std::vector<TableRow> AppRows(const std::vector<AppRow>& apps) {
   return rows;
 }
 
+std::vector<TableRow> MoveRows(const std::vector<MoveRow>& moves) {
+  using namespace move_column;
+  std::vector<TableRow> rows;
+  for (const auto& m : moves) {
+    TableRow row;
+    row.index = MoveIndex(m);
+    row.columns = {
+        {kClientVa, Value::Unsigned(m.client_va)},
+        {kApp, Value::String(m.app)},
+        {kFrom, Value::String(m.from)},
+        {kTo, Value::String(m.to)},
+        {kWhy, Value::String(m.why)},
+        {kPause, Value::Gauge(m.pause_us)},
+        {kOutcome, Value::String(m.outcome)},
+    };
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 std::vector<VarBind> NotificationVarBinds(const Notification& n) {
   std::vector<VarBind> out;
   auto trap = [&](uint32_t which) {
@@ -193,6 +221,20 @@ std::vector<VarBind> NotificationVarBinds(const Notification& n) {
                      Value::String(n.server.address)});
       out.push_back({Instance(ServerColumnOid(server_column::kState), index),
                      Value::Integer(static_cast<int32_t>(n.server.state))});
+      break;
+    }
+    case NotificationKind::kSessionMoved: {
+      trap(notification::kSessionMoved);
+      const Oid index = MoveIndex(n.move);
+      const MoveRow& m = n.move;
+      out.push_back(
+          {Instance(MoveColumnOid(move_column::kClientVa), index), Value::Unsigned(m.client_va)});
+      out.push_back({Instance(MoveColumnOid(move_column::kApp), index), Value::String(m.app)});
+      out.push_back({Instance(MoveColumnOid(move_column::kFrom), index), Value::String(m.from)});
+      out.push_back({Instance(MoveColumnOid(move_column::kTo), index), Value::String(m.to)});
+      out.push_back({Instance(MoveColumnOid(move_column::kWhy), index), Value::String(m.why)});
+      out.push_back(
+          {Instance(MoveColumnOid(move_column::kPause), index), Value::Gauge(m.pause_us)});
       break;
     }
   }

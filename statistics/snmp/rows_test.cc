@@ -146,6 +146,83 @@ TEST(Rows, FarmScalarsCoverEveryScalarOfTheMib) {
   EXPECT_EQ(values.at(farm_scalar::kConfigVersion).number, 7);
 }
 
+TEST(Rows, SessionMoveCountersAreCounter32sThatWrap) {
+  FarmScalars f;
+  f.session_moves_out = 12;
+  f.session_moves_in = 7;
+  f.session_move_failures = (uint64_t{1} << 32) + 2;
+  auto values = FarmScalarValues(f);
+  EXPECT_EQ(values.at(farm_scalar::kSessionMovesOut), Value::Counter(12));
+  EXPECT_EQ(values.at(farm_scalar::kSessionMovesIn), Value::Counter(7));
+  EXPECT_EQ(values.at(farm_scalar::kSessionMoveFailures).number, 2);
+  EXPECT_EQ(values.at(farm_scalar::kSessionMoveFailures).type, Value::Type::kCounter);
+  for (uint32_t n : {farm_scalar::kSessionMovesOut, farm_scalar::kSessionMovesIn,
+                     farm_scalar::kSessionMoveFailures}) {
+    bool found = false;
+    for (const auto& o : MibObjects()) {
+      if (o.oid != FarmScalarOid(n)) continue;
+      found = true;
+      EXPECT_EQ(o.syntax, Syntax::kCounter32) << o.name;
+    }
+    EXPECT_TRUE(found) << n;
+  }
+}
+
+MoveRow Move(uint64_t seq, std::string outcome) {
+  MoveRow m;
+  m.seq = seq;
+  m.client_va = 0x00200401;
+  m.app = "calc";
+  m.from = "s1";
+  m.to = "s3";
+  m.why = "lock timeout";
+  m.pause_us = 2750;
+  m.outcome = std::move(outcome);
+  return m;
+}
+
+TEST(Rows, MoveRowsAreIndexedBySequenceAndShowFailedMovesToo) {
+  auto rows = MoveRows({Move(9, "moved"), Move(12, "the sink refused: full")});
+  ASSERT_EQ(rows.size(), 2u);
+  using namespace move_column;
+  EXPECT_EQ(rows[0].index, (Oid{9}));
+  EXPECT_EQ(rows[1].index, (Oid{12}));
+  EXPECT_EQ(rows[0].columns.at(kClientVa), Value::Unsigned(0x00200401));
+  EXPECT_EQ(rows[0].columns.at(kApp), Value::String("calc"));
+  EXPECT_EQ(rows[0].columns.at(kFrom), Value::String("s1"));
+  EXPECT_EQ(rows[0].columns.at(kTo), Value::String("s3"));
+  EXPECT_EQ(rows[0].columns.at(kWhy), Value::String("lock timeout"));
+  EXPECT_EQ(rows[0].columns.at(kPause).number, 2750);
+  EXPECT_EQ(rows[0].columns.at(kOutcome), Value::String("moved"));
+  EXPECT_EQ(rows[1].columns.at(kOutcome), Value::String("the sink refused: full"));
+  ExpectServedColumns(rows, &MoveColumnOid, kFirstServed, kLast);
+  EXPECT_EQ(MoveRows({Move((uint64_t{1} << 32) + 3, "moved")})[0].index, (Oid{3}));
+}
+
+TEST(Rows, ASessionMovedCarriesTheMovesObjectsInTheMibsOrderForItsRow) {
+  Notification n;
+  n.kind = NotificationKind::kSessionMoved;
+  n.move = Move(9, "moved");
+  auto binds = NotificationVarBinds(n);
+  ASSERT_EQ(binds.size(), 7u);
+  EXPECT_EQ(binds[0].oid, kSnmpTrapOid);
+  EXPECT_EQ(binds[0].value, Value::ObjectId(NotificationOid(notification::kSessionMoved)));
+  const MibObject* def = FindMibObject("dabsSessionMoved");
+  ASSERT_NE(def, nullptr);
+  ASSERT_EQ(def->objects.size(), binds.size() - 1);
+  for (size_t i = 0; i < def->objects.size(); ++i) {
+    Oid instance = FindMibObject(def->objects[i])->oid;
+    instance.push_back(9);
+    EXPECT_EQ(binds[i + 1].oid, instance) << def->objects[i];
+  }
+  EXPECT_EQ(binds[1].value, Value::Unsigned(0x00200401));
+  EXPECT_EQ(binds[2].value, Value::String("calc"));
+  EXPECT_EQ(binds[3].value, Value::String("s1"));
+  EXPECT_EQ(binds[4].value, Value::String("s3"));
+  EXPECT_EQ(binds[5].value, Value::String("lock timeout"));
+  EXPECT_EQ(binds[6].value.number, 2750);
+}
+
 TEST(Rows, ADaspStateChangeCarriesTheTrapOidThenItsObjectsForThatInstance) {
   Notification n;
   n.kind = NotificationKind::kDaspStateChange;

@@ -21,6 +21,10 @@ int32_t DaspStateNumber(std::string_view state) {
   return 7;  // unknown(7)
 }
 
+bool Succeeded(const MoveRow& move) {
+  return move.outcome == "moved";
+}
+
 void SnapshotBox::Publish(AgentSnapshot snapshot) {
   auto shared = std::make_shared<const AgentSnapshot>(std::move(snapshot));
   std::lock_guard lock(mu_);

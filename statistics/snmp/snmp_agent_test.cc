@@ -3,7 +3,8 @@
 // (shared/NOTES.md): a farm of three dabs-statd, the first reaching snmpd through the farm
 // file's snmp.agentx_socket; snmpwalk shows every server with plausible figures, the farm
 // scalars and the applications; a DASP instance's state change, and a server's departure,
-// reach snmptrapd as notifications, as do latency crossings of a (fake) instance.
+// reach snmptrapd as notifications, as do latency crossings of a (fake) instance and a
+// session move recorded by a (stand-in) dabs-lbd.
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -199,6 +200,55 @@ TEST(SnmpAgent, SnmpwalkShowsTheFarmAndSnmptrapdHearsItsNotifications) {
       {OidToString(NotificationOid(notification::kLatencyLow)), s1_latency + " = Gauge32: 0"}, 30s))
       << "snmptrapd printed:\n"
       << traps.Text();
+
+  // s1's dabs-lbd moves a session to s2 after a failed attempt, as runtime/farm/lbd/moves.cc
+  // records it: the counters show both, the move table lists both, and one dabsSessionMoved,
+  // for the move that succeeded, reaches snmptrapd.
+  {
+    store::MoveRecord failed;
+    failed.seq = 1;
+    failed.client_va = 0x00100401;
+    failed.app = "calc";
+    failed.from = "s1";
+    failed.to = "s2";
+    failed.why = "backlog";
+    failed.outcome = "the sink refused: full";
+    store::MoveRecord moved = failed;
+    moved.seq = 2;
+    moved.pause_us = 1800;
+    moved.outcome = "moved";
+    const std::string record =
+        R"({"moves_out": 1, "moves_in": 4, "move_failures": 1, "recent": [)" +
+        store::ToJson(failed) + "," + store::ToJson(moved) + "]}";
+    ASSERT_TRUE(s1.store()
+                    .Write([&](store::WriteTxn& txn) {
+                      return txn.Put(store::Database::kStatistics, "moves/dabs-lbd", record);
+                    })
+                    .ok());
+    const Oid seq2 = {2};
+    EXPECT_TRUE(
+        traps.Await({OidToString(NotificationOid(notification::kSessionMoved)),
+                     Instance(MoveColumnOid(move_column::kClientVa), seq2) +
+                         " = Gauge32: " + std::to_string(0x00100401),
+                     Instance(MoveColumnOid(move_column::kTo), seq2) + " = STRING: \"s2\"",
+                     Instance(MoveColumnOid(move_column::kPause), seq2) + " = Gauge32: 1800"},
+                    30s))
+        << "snmptrapd printed:\n"
+        << traps.Text();
+    scalars = Walk(snmp_port, EnterpriseOid({kObjectsArc, kFarmArc}));
+    auto scalar = [&](uint32_t n) { return Number(scalars[OidToString(FarmScalarOid(n)) + ".0"]); };
+    EXPECT_EQ(scalar(farm_scalar::kSessionMovesOut), 1);
+    EXPECT_EQ(scalar(farm_scalar::kSessionMovesIn), 4);
+    EXPECT_EQ(scalar(farm_scalar::kSessionMoveFailures), 1);
+    auto moves = Walk(snmp_port, EnterpriseOid({kObjectsArc, kMoveTableArc}));
+    EXPECT_EQ(moves[Instance(MoveColumnOid(move_column::kOutcome), {1})],
+              "STRING: \"the sink refused: full\"");
+    EXPECT_EQ(moves[Instance(MoveColumnOid(move_column::kOutcome), seq2)], "STRING: \"moved\"");
+    // Sent in the same round as the move that succeeded, and before it, had it been sent.
+    EXPECT_EQ(traps.Text().find(Instance(MoveColumnOid(move_column::kClientVa), {1})),
+              std::string::npos)
+        << "a failed move is no dabsSessionMoved";
+  }
 
   // s3 goes away: after its figures age past three leases, s1 reports dabsServerLeft.
   statd[2]->Kill();

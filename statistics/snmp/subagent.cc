@@ -144,6 +144,8 @@ class Subagent::Impl {
              dasp_column::kLast);
     Register(apps_, "dabsAppTable", kAppTableArc, ASN_OCTET_STR, app_column::kFirstServed,
              app_column::kLast);
+    Register(moves_, "dabsMoveTable", kMoveTableArc, ASN_UNSIGNED, move_column::kFirstServed,
+             move_column::kLast);
     init_snmp(options_.name.c_str());
     spdlog::info("snmp: AgentX subagent for {} started (master at {})",
                  OidToString(EnterpriseOid({})), options_.agentx_socket);
@@ -160,6 +162,7 @@ class Subagent::Impl {
     Unregister(servers_);
     Unregister(dasps_);
     Unregister(apps_);
+    Unregister(moves_);
     if (scalars_) netsnmp_unregister_handler(scalars_);
     snmp_shutdown(options_.name.c_str());
     shutdown_agent();
@@ -175,6 +178,7 @@ class Subagent::Impl {
       Rebuild(servers_, ServerRows(snapshot->servers));
       Rebuild(dasps_, DaspRows(snapshot->dasps));
       Rebuild(apps_, AppRows(snapshot->apps));
+      Rebuild(moves_, MoveRows(snapshot->moves));
       ++refreshes_;
     }
     for (const auto& n : box_->TakeNotifications())
@@ -314,7 +318,7 @@ class Subagent::Impl {
   uint64_t generation_ = 0;
   netsnmp_handler_registration* scalars_ = nullptr;
   std::map<uint32_t, Value> scalars_values_;
-  Table servers_, dasps_, apps_;
+  Table servers_, dasps_, apps_, moves_;
 };
 
 Result<std::unique_ptr<Subagent>> Subagent::Start(SubagentOptions options,

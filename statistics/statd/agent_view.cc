@@ -133,7 +133,44 @@ std::vector<snmp::AppRow> AppRows(const ViewInputs& in, const std::vector<snmp::
   return rows;
 }
 
+snmp::MoveRow MoveRowOf(const store::MoveRecord& r) {
+  snmp::MoveRow row;
+  row.seq = r.seq;
+  row.client_va = r.client_va;
+  row.app = r.app;
+  row.from = r.from;
+  row.to = r.to;
+  row.why = r.why;
+  row.pause_us = r.pause_us;
+  row.outcome = r.outcome;
+  return row;
+}
+
+uint64_t CounterOr0(const nlohmann::json& j, const char* name) {
+  const auto it = j.find(name);
+  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
 }  // namespace
+
+void ReadMovesRecord(std::string_view json, StoreView& view) {
+  const auto j = nlohmann::json::parse(json, nullptr, false);
+  if (!j.is_object()) return;
+  view.session_moves_out = CounterOr0(j, "moves_out");
+  view.session_moves_in = CounterOr0(j, "moves_in");
+  view.session_move_failures = CounterOr0(j, "move_failures");
+  view.recent_moves.clear();
+  const auto recent = j.find("recent");
+  if (recent == j.end() || !recent->is_array()) return;
+  // Oldest first: keep the newest kMaxRecentMoves.
+  const size_t skip = recent->size() > kMaxRecentMoves ? recent->size() - kMaxRecentMoves : 0;
+  for (size_t i = skip; i < recent->size(); ++i) {
+    // The parser accepted only UTF-8, so dump() cannot throw; replace rather than trust that.
+    const std::string text =
+        (*recent)[i].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (auto r = store::MoveRecordFromJson(text)) view.recent_moves.push_back(*r);
+  }
+}
 
 Result<StoreView> ReadStoreView(const store::ReadTxn& txn) {
   using store::Database;
@@ -169,6 +206,9 @@ Result<StoreView> ReadStoreView(const store::ReadTxn& txn) {
     return store::Visit::kContinue;
   });
   if (!s) return s.error();
+  auto moves = txn.Get(Database::kStatistics, kMovesKey);
+  if (!moves) return moves.error();
+  if (*moves) ReadMovesRecord(**moves, view);
   return view;
 }
 
@@ -184,6 +224,11 @@ snmp::AgentSnapshot BuildAgentSnapshot(const ViewInputs& in) {
   out.farm.config_version = in.config->version;
   out.farm.rejected_datagrams = in.store->rejected_datagrams;
   out.farm.farm_key = in.store->farm_key;
+  out.farm.session_moves_out = in.store->session_moves_out;
+  out.farm.session_moves_in = in.store->session_moves_in;
+  out.farm.session_move_failures = in.store->session_move_failures;
+  for (const auto& m : in.store->recent_moves)
+    out.moves.push_back(MoveRowOf(m));
   for (const auto& s : out.servers) {
     if (s.state == ServerState::kAlive) ++out.farm.servers_alive;
     if (s.state == ServerState::kGone) continue;

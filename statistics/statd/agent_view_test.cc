@@ -1,7 +1,12 @@
+#include <cstdlib>
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
+#include <dabs/snmp/rows.h>
 #include <dabs/statd/agent_view.h>
 #include <dabs/statd/server_figures.h>
+#include <dabs/store/store.h>
 
 namespace dabs::statd {
 namespace {
@@ -165,6 +170,107 @@ TEST(AgentView, DabsLbdsRunningTotalsWinForApplications) {
   const snmp::AgentSnapshot s = BuildAgentSnapshot(t.in);
   EXPECT_EQ(s.apps[0].sessions, 77u);
   EXPECT_EQ(s.apps[0].instances, 5u);
+}
+
+store::MoveRecord MoveRecord(uint64_t seq, std::string outcome) {
+  store::MoveRecord m;
+  m.seq = seq;
+  m.at_ms = kNow - 1000;
+  m.client_va = 0x00100400 + static_cast<uint32_t>(seq);
+  m.app = "calc";
+  m.from = "s1";
+  m.to = "s2";
+  m.why = "backlog";
+  m.from_load_x100 = 8100;
+  m.to_load_x100 = 2200;
+  m.pause_us = 1800;
+  m.state_bytes = 512;
+  m.outcome = std::move(outcome);
+  return m;
+}
+
+// dabs-lbd's record, as runtime/farm/lbd/moves.cc writes it.
+std::string MovesRecord(uint64_t out, uint64_t in, uint64_t failures,
+                        const std::vector<store::MoveRecord>& recent) {
+  std::string list;
+  for (const auto& m : recent)
+    list += (list.empty() ? "" : ",") + store::ToJson(m);
+  return "{\"moves_out\": " + std::to_string(out) + ", \"moves_in\": " + std::to_string(in) +
+         ", \"move_failures\": " + std::to_string(failures) + ", \"recent\": [" + list + "]}";
+}
+
+TEST(AgentView, DabsLbdsMovesRecordGivesTheMoveCountersAndItsRecentMoves) {
+  namespace fs = std::filesystem;
+  std::string dir = (fs::temp_directory_path() / "statd-view-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  Inputs t;
+  {
+    auto opened = store::Store::Open(fs::path(dir) / "store");
+    ASSERT_TRUE(opened.ok()) << opened.error().Message();
+    auto& db = **opened;
+    const std::string record = MovesRecord(
+        2, 5, 1,
+        {MoveRecord(7, "moved"), MoveRecord(9, "the sink refused: full"), MoveRecord(12, "moved")});
+    ASSERT_TRUE(db.Write([&](store::WriteTxn& txn) {
+                    return txn.Put(store::Database::kStatistics, kMovesKey, record);
+                  }).ok());
+    ASSERT_TRUE(db.Read([&](const store::ReadTxn& txn) -> Status {
+                    auto view = ReadStoreView(txn);
+                    if (!view) return view.error();
+                    t.view = std::move(*view);
+                    return Status::Ok();
+                  }).ok());
+  }
+  fs::remove_all(dir);
+
+  const snmp::AgentSnapshot s = BuildAgentSnapshot(t.in);
+  const auto scalars = snmp::FarmScalarValues(s.farm);
+  EXPECT_EQ(scalars.at(snmp::farm_scalar::kSessionMovesOut), snmp::Value::Counter(2));
+  EXPECT_EQ(scalars.at(snmp::farm_scalar::kSessionMovesIn), snmp::Value::Counter(5));
+  EXPECT_EQ(scalars.at(snmp::farm_scalar::kSessionMoveFailures), snmp::Value::Counter(1));
+  ASSERT_EQ(s.moves.size(), 3u);
+  EXPECT_EQ(s.moves[0].seq, 7u);
+  EXPECT_EQ(s.moves[0].client_va, 0x00100407u);
+  EXPECT_EQ(s.moves[0].app, "calc");
+  EXPECT_EQ(s.moves[0].from, "s1");
+  EXPECT_EQ(s.moves[0].to, "s2");
+  EXPECT_EQ(s.moves[0].why, "backlog");
+  EXPECT_EQ(s.moves[0].pause_us, 1800u);
+  EXPECT_EQ(s.moves[1].outcome, "the sink refused: full");
+  EXPECT_EQ(s.moves[2].seq, 12u);
+  EXPECT_EQ(snmp::MoveRows(s.moves).size(), 3u);
+}
+
+TEST(AgentView, WithoutAMovesRecordTheCountersReadZero) {
+  Inputs t;
+  const snmp::AgentSnapshot s = BuildAgentSnapshot(t.in);
+  const auto scalars = snmp::FarmScalarValues(s.farm);
+  EXPECT_EQ(scalars.at(snmp::farm_scalar::kSessionMovesOut), snmp::Value::Counter(0));
+  EXPECT_EQ(scalars.at(snmp::farm_scalar::kSessionMoveFailures), snmp::Value::Counter(0));
+  EXPECT_TRUE(s.moves.empty());
+}
+
+TEST(AgentView, AnOddMovesRecordIsReadAsFarAsItMakesSense) {
+  StoreView view;
+  ReadMovesRecord("not json", view);
+  EXPECT_EQ(view.session_moves_out, 0u);
+  // A mistyped counter reads 0; an undecodable move is skipped.
+  ReadMovesRecord(R"({"moves_out": "many", "moves_in": 3, "move_failures": -1,
+                      "recent": [{"seq": "x"}, {"seq": 4, "outcome": "moved"}, 17]})",
+                  view);
+  EXPECT_EQ(view.session_moves_out, 0u);
+  EXPECT_EQ(view.session_moves_in, 3u);
+  EXPECT_EQ(view.session_move_failures, 0u);
+  ASSERT_EQ(view.recent_moves.size(), 1u);
+  EXPECT_EQ(view.recent_moves[0].seq, 4u);
+  // A list longer than kMaxRecentMoves keeps its newest (last) moves.
+  std::vector<store::MoveRecord> many;
+  for (uint64_t i = 1; i <= kMaxRecentMoves + 5; ++i)
+    many.push_back(MoveRecord(i, "moved"));
+  ReadMovesRecord(MovesRecord(0, 0, 0, many), view);
+  ASSERT_EQ(view.recent_moves.size(), kMaxRecentMoves);
+  EXPECT_EQ(view.recent_moves.front().seq, 6u);
+  EXPECT_EQ(view.recent_moves.back().seq, kMaxRecentMoves + 5);
 }
 
 }  // namespace

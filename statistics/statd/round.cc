@@ -136,6 +136,10 @@ void Statd::Impl::PublishSnapshot(mp::TimePoint now, int64_t now_ms) {
   for (const auto& n : changes) {
     if (n.kind == snmp::NotificationKind::kDaspStateChange) {
       spdlog::info("DASP {} ({}) is {}", mp::FormatVa(n.dasp.va), n.dasp.app, n.dasp.state);
+    } else if (n.kind == snmp::NotificationKind::kSessionMoved) {
+      // dabs-lbd logs the move itself at info.
+      spdlog::debug("notifying the move of {} ({}) to {}", mp::FormatVa(n.move.client_va),
+                    n.move.app, n.move.to);
     } else {
       spdlog::info("server {} {}", n.server.id,
                    n.kind == snmp::NotificationKind::kServerJoined ? "joined" : "left");

@@ -45,6 +45,10 @@ mp::Errc NakCode(const std::error_code& e) {
 
 void Lbd::Impl::StartRebalancing() {
   rebalance_timer.emplace(io);
+  // This run's counters from zero: SNMP must not show a previous run's until the first move.
+  writer->Post([counters = MovesRecordValue()](store::WriteTxn& txn) {
+    return txn.Put(store::Database::kStatistics, "moves/dabs-lbd", counters);
+  });
   RebalanceTick();
 }
 

@@ -10,7 +10,8 @@
 //   dabsMIB            E        = 1.3.6.1.4.1.32473
 //   dabsNotifications  E.0      notifications (E.0.n, SNMPv2 style)
 //   dabsObjects        E.1      E.1.1 farm scalars, E.1.2 servers, E.1.3 DASP instances,
-//                               E.1.4 applications (tables: E.1.t.1.column)
+//                               E.1.4 applications, E.1.5 session moves
+//                               (tables: E.1.t.1.column)
 //   dabsConformance    E.2      compliance statements and groups (documentation only)
 #pragma once
 
@@ -37,6 +38,7 @@ inline constexpr uint32_t kFarmArc = 1;         // under dabsObjects
 inline constexpr uint32_t kServerTableArc = 2;  // under dabsObjects
 inline constexpr uint32_t kDaspTableArc = 3;
 inline constexpr uint32_t kAppTableArc = 4;
+inline constexpr uint32_t kMoveTableArc = 5;
 
 namespace farm_scalar {
 inline constexpr uint32_t kName = 1;
@@ -47,7 +49,10 @@ inline constexpr uint32_t kInstances = 5;
 inline constexpr uint32_t kConfigVersion = 6;
 inline constexpr uint32_t kRejectedDatagrams = 7;
 inline constexpr uint32_t kFarmKey = 8;
-inline constexpr uint32_t kLast = kFarmKey;
+inline constexpr uint32_t kSessionMovesOut = 9;
+inline constexpr uint32_t kSessionMovesIn = 10;
+inline constexpr uint32_t kSessionMoveFailures = 11;
+inline constexpr uint32_t kLast = kSessionMoveFailures;
 }  // namespace farm_scalar
 
 namespace server_column {
@@ -95,12 +100,28 @@ inline constexpr uint32_t kFirstServed = kInstances;
 inline constexpr uint32_t kLast = kSessionUse;
 }  // namespace app_column
 
+// The last moves this server made as a source (dabs-lbd's "moves/dabs-lbd" record), indexed
+// by dabs-lbd's sequence number; dabsSessionMoved names its row.
+namespace move_column {
+inline constexpr uint32_t kSeq = 1;  // index, not-accessible
+inline constexpr uint32_t kClientVa = 2;
+inline constexpr uint32_t kApp = 3;
+inline constexpr uint32_t kFrom = 4;
+inline constexpr uint32_t kTo = 5;
+inline constexpr uint32_t kWhy = 6;
+inline constexpr uint32_t kPause = 7;
+inline constexpr uint32_t kOutcome = 8;
+inline constexpr uint32_t kFirstServed = kClientVa;
+inline constexpr uint32_t kLast = kOutcome;
+}  // namespace move_column
+
 namespace notification {
 inline constexpr uint32_t kDaspStateChange = 1;
 inline constexpr uint32_t kLatencyHigh = 2;
 inline constexpr uint32_t kLatencyLow = 3;
 inline constexpr uint32_t kServerJoined = 4;
 inline constexpr uint32_t kServerLeft = 5;
+inline constexpr uint32_t kSessionMoved = 6;
 }  // namespace notification
 
 // The SMIv2 syntax of an object, as the MIB file spells it.
@@ -138,6 +159,7 @@ Oid FarmScalarOid(uint32_t scalar);  // without the .0 instance
 Oid ServerColumnOid(uint32_t column);
 Oid DaspColumnOid(uint32_t column);
 Oid AppColumnOid(uint32_t column);
+Oid MoveColumnOid(uint32_t column);
 Oid NotificationOid(uint32_t n);
 
 // "1.3.6.1.4.1.32473.1.2" (no leading dot).

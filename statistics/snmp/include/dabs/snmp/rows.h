@@ -48,6 +48,8 @@ std::map<uint32_t, Value> FarmScalarValues(const FarmScalars& farm);
 std::vector<TableRow> ServerRows(const std::vector<ServerRow>& servers);
 std::vector<TableRow> DaspRows(const std::vector<DaspRow>& dasps);
 std::vector<TableRow> AppRows(const std::vector<AppRow>& apps);
+// Indexed by the low 32 bits of the sequence number (unique among the few moves listed).
+std::vector<TableRow> MoveRows(const std::vector<MoveRow>& moves);
 
 // dabsAppSessionUse: sessions as a percentage of what this server's instances may hold
 // (instances x limits.instance.sessions); 0 with no instance.

@@ -25,6 +25,11 @@ struct FarmScalars {
   // since each started; and the id of the farm key this server seals with.
   uint64_t rejected_datagrams = 0;
   std::string farm_key;
+  // Sessions this server's dabs-lbd moved to other servers, took in from them, and failed to
+  // move away, since it started (its "moves/dabs-lbd" record).
+  uint64_t session_moves_out = 0;
+  uint64_t session_moves_in = 0;
+  uint64_t session_move_failures = 0;
 };
 
 // dabsServerState values.
@@ -64,11 +69,26 @@ struct AppRow {
   std::optional<uint64_t> instance_memory_mb;
 };
 
+// One move of a live session that this server's dabs-lbd made as the source (a
+// store::MoveRecord, less what SNMP does not show).
+struct MoveRow {
+  uint64_t seq = 0;  // dabs-lbd's sequence: increases while it runs, starts again when it restarts
+  uint32_t client_va = 0;
+  std::string app;
+  std::string from, to;   // server ids
+  std::string why;        // "backlog", "lock timeout", "spread", "drain", ...
+  uint32_t pause_us = 0;  // from the freeze on the source to the client's ACK of REDIRECT
+  std::string outcome;    // "moved", or why not
+};
+// A move that succeeded: its outcome is "moved".
+bool Succeeded(const MoveRow& move);
+
 struct AgentSnapshot {
   FarmScalars farm;
   std::vector<ServerRow> servers;
   std::vector<DaspRow> dasps;
   std::vector<AppRow> apps;
+  std::vector<MoveRow> moves;  // the last moves this server made as the source, oldest first
 };
 
 enum class NotificationKind {
@@ -77,12 +97,14 @@ enum class NotificationKind {
   kLatencyLow,
   kServerJoined,
   kServerLeft,
+  kSessionMoved,
 };
 
 struct Notification {
   NotificationKind kind = NotificationKind::kDaspStateChange;
   ServerRow server;  // latency and server notifications
   DaspRow dasp;      // DASP state changes
+  MoveRow move;      // session moves
 };
 
 // Notifications held while the subagent's thread has not taken them: a burst beyond this

@@ -1,12 +1,13 @@
 // What dabs-statd's SNMP subagent shows, built each second from the store and the daemon's
 // memory: the farm scalars, a row per server (dabs-lbd's servers database when it has one,
-// else every server whose SERVER_STATS were heard), a row per local DASP instance and a row
-// per configured application.
+// else every server whose SERVER_STATS were heard), a row per local DASP instance, a row per
+// configured application and a row per recent session move of dabs-lbd's.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <dabs/config/farm.h>
@@ -27,8 +28,27 @@ struct StoreView {
   // Statistics "security/<daemon>": this server's daemons' farm-guard counters.
   uint64_t rejected_datagrams = 0;
   std::string farm_key;  // dabs-statd's own record's primary
+  // Statistics "moves/dabs-lbd": dabs-lbd's session move counters and its last moves as the
+  // source, oldest first (at most kMaxRecentMoves, the newest).
+  uint64_t session_moves_out = 0;
+  uint64_t session_moves_in = 0;
+  uint64_t session_move_failures = 0;
+  std::vector<store::MoveRecord> recent_moves;
 };
-// Reads the servers, dasps and limits databases. Undecodable records are skipped.
+
+// The key of dabs-lbd's moves record in the statistics database, and the most of its
+// "recent" moves taken (dabs-lbd keeps 16).
+inline constexpr std::string_view kMovesKey = "moves/dabs-lbd";
+inline constexpr size_t kMaxRecentMoves = 64;
+
+// Fills the moves part of `view` from the JSON of a "moves/dabs-lbd" record:
+//   {"moves_out": N, "moves_in": N, "move_failures": N, "recent": [MoveRecord, ...]}
+// A missing or mistyped counter reads 0; an undecodable move is skipped; text that is not a
+// JSON object leaves `view` as it was.
+void ReadMovesRecord(std::string_view json, StoreView& view);
+
+// Reads the servers, dasps and limits databases, and this server's records of the statistics
+// database (security/, moves/). Undecodable records are skipped.
 Result<StoreView> ReadStoreView(const store::ReadTxn& txn);
 
 struct ViewInputs {
