@@ -123,6 +123,7 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   bool HoldIfMoving(mp::Message& m, const std::shared_ptr<SessionImpl>& s);
   void HandleLocalRedirect(const mp::Message& m);
   void FinishMove(const std::shared_ptr<SessionImpl>& s);
+  void NakAgain(std::shared_ptr<std::vector<mp::Message>> held, int copy);
   void RestoreFor(const mp::OpenSessionRequest& request, const mp::Endpoint& client,
                   mp::Va client_va, std::vector<uint8_t> saved,
                   std::function<void(Status, uint8_t)> answer);

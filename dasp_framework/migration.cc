@@ -30,6 +30,8 @@ namespace {
 constexpr auto kSaveTimeout = std::chrono::seconds(2);     // replies owed before a save
 constexpr auto kMovedGrace = std::chrono::seconds(30);     // the engine answers duplicates
 constexpr size_t kMaxHeld = 256;                           // messages held while frozen
+constexpr int kNakCopies = 5;                              // of each held message's NAK
+constexpr auto kNakSpacing = std::chrono::milliseconds(200);  // 200, 400, 600, 800 ms apart
 
 Error Fail(mp::Errc e, std::string detail) { return Error{make_error_code(e), std::move(detail)}; }
 }  // namespace
@@ -171,9 +173,15 @@ void Instance::Impl::HandleLocalRedirect(const mp::Message& m) {
 void Instance::Impl::FinishMove(const std::shared_ptr<SessionImpl>& s) {
   s->move = SessionImpl::Move::kGone;
   s->open = false;
-  for (auto& held : s->held)
-    node->Nak(held, mp::Errc::kShuttingDown, "the session moved: send it there");
+  // The held messages were ACKed, so their senders wait for an answer and resend nothing: a
+  // NAK is never ACKed or resent by the engine, so a lost one would leave the call hanging.
+  // It goes out kNakCopies times over about 2 s; a copy after the first that arrives is
+  // ignored (the call is answered).
+  auto held = std::make_shared<std::vector<mp::Message>>(std::move(s->held));
   s->held.clear();
+  for (auto& m : *held)
+    node->Nak(m, mp::Errc::kShuttingDown, "the session moved: send it there");
+  if (!held->empty()) NakAgain(held, 1);
   {
     std::lock_guard lock(sessions_mu);
     auto it = sessions.find(SessionKey{s->client, s->id});
@@ -187,6 +195,17 @@ void Instance::Impl::FinishMove(const std::shared_ptr<SessionImpl>& s) {
       used->second.reset(s->id);
       if (used->second.none()) self->used_ids.erase(used);
     }
+  });
+}
+
+void Instance::Impl::NakAgain(std::shared_ptr<std::vector<mp::Message>> held, int copy) {
+  if (copy >= kNakCopies) return;
+  auto timer = std::make_shared<boost::asio::steady_timer>(io, kNakSpacing * copy);
+  timer->async_wait([self = shared_from_this(), held, copy, timer](const boost::system::error_code& ec) {
+    if (ec || self->stopped) return;
+    for (auto& m : *held)
+      self->node->Nak(m, mp::Errc::kShuttingDown, "the session moved: send it there");
+    self->NakAgain(held, copy + 1);
   });
 }
 
