@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include <dabs/config/errc.h>
 #include <dabs/config/farm.h>
 #include <dabs/mp/errc.h>
 
@@ -168,7 +169,7 @@ Result<FarmConfig> Build(const Records& records) {
   }
   f.version = records.version;
   if (!in.missing().empty()) {
-    return Error{make_error_code(mp::Errc::kMalformed),
+    return Error{make_error_code(DaemonErrc::kInvalidConfig),
                  "configuration lacks a valid '" + in.missing() + "'"};
   }
   return f;

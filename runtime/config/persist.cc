@@ -1,4 +1,6 @@
 #include <dabs/config/persist.h>
+
+#include <dabs/config/errc.h>
 #include <dabs/mp/coding.h>
 #include <dabs/mp/errc.h>
 #include <dabs/mp/tlv.h>
@@ -17,7 +19,7 @@ constexpr uint8_t kTagOrigin = 0x51;
 constexpr uint8_t kTagRecord = 0x52;
 
 Error Malformed(std::string what) {
-  return Error{make_error_code(mp::Errc::kMalformed), std::move(what)};
+  return Error{make_error_code(DaemonErrc::kCorruptRecord), std::move(what)};
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <nlohmann/json.hpp>
 
+#include <dabs/config/errc.h>
 #include <dabs/config/records.h>
 #include <dabs/mp/endpoint.h>
 #include <dabs/mp/errc.h>
@@ -14,7 +15,7 @@ namespace dabs::config {
 namespace {
 
 Error Bad(std::string expected) {
-  return Error{make_error_code(mp::Errc::kMalformed), std::move(expected)};
+  return Error{make_error_code(DaemonErrc::kInvalidConfig), std::move(expected)};
 }
 
 bool IsName(std::string_view s) {
@@ -170,7 +171,7 @@ std::vector<std::string> Records::Items(std::string_view list) const {
 Error ProblemsError(const std::vector<Problem>& problems) {
   std::string detail = problems.empty() ? "invalid configuration" : problems.front().ToString();
   if (problems.size() > 1) detail += " (and " + std::to_string(problems.size() - 1) + " more)";
-  return Error{make_error_code(mp::Errc::kMalformed), detail};
+  return Error{make_error_code(DaemonErrc::kInvalidConfig), detail};
 }
 
 }  // namespace dabs::config

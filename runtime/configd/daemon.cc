@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <dabs/config/errc.h>
 #include <dabs/config/adopt.h>
 #include <dabs/config/persist.h>
 #include <dabs/mp/va.h>
@@ -320,7 +321,7 @@ Result<config::Records> Daemon::Impl::Apply(const std::vector<config::Change>& c
       found.clear();  // the function may run again (store.h)
       auto stored = config::ReadConfig(txn);
       if (!stored) return stored.error();
-      if (!*stored) return Error{make_error_code(mp::Errc::kMalformed), "no configuration stored"};
+      if (!*stored) return Error{make_error_code(config::DaemonErrc::kStartup), "no configuration stored"};
       auto applied = config::Apply(**stored, changes, who, options_.server, &found);
       if (!applied) return applied.error();
       next = std::move(*applied);

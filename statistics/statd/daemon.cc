@@ -1,6 +1,7 @@
 // dabs-statd: start-up, the configuration, and the cron.
 #include <spdlog/spdlog.h>
 
+#include <dabs/config/errc.h>
 #include <dabs/config/load.h>
 #include <dabs/config/persist.h>
 #include <dabs/mp/errc.h>
@@ -14,7 +15,7 @@ namespace dabs::statd {
 namespace {
 
 Error Bad(std::string what) {
-  return Error{make_error_code(mp::Errc::kMalformed), std::move(what)};
+  return Error{make_error_code(config::DaemonErrc::kStartup), std::move(what)};
 }
 
 Result<config::FarmConfig> FromRecords(const config::Records& records, const std::string& where) {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/un.h>
 
+#include <dabs/config/errc.h>
 #include <dabs/config/adopt.h>
 #include <dabs/config/persist.h>
 #include <dabs/mp/errc.h>
@@ -17,7 +18,7 @@ namespace dabs::farm {
 namespace {
 
 Error Failed(const std::string& what) {
-  return Error{make_error_code(mp::Errc::kMalformed), what};
+  return Error{make_error_code(config::DaemonErrc::kStartup), what};
 }
 
 std::string Hex(std::string_view bytes) {
