@@ -15,7 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "../dacp_framework/testing_support.h"
+#include "dacp_testing.h"
 #include "ledger.h"
 #include "ppv_client.h"
 #include "ppv_testing.h"

@@ -36,6 +36,9 @@ function(dabs_test name)
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main
                         GTest::gmock dabs_warnings)
+  # Test support (fakes, harnesses, shared fixtures) lives in tests/support, not beside the
+  # components it helps test.
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()

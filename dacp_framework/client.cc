@@ -488,7 +488,10 @@ void Client::OnCallDone(uint32_t generation, uint16_t command, std::vector<uint8
     std::lock_guard lock(mu_);
     --in_flight_;
     if (in_flight_ == 0 && retiring_) RetireLocked(after, true);
-    const bool moved = r.error == Errc::kShuttingDown && moved_from_ == generation;
+    // Sent on a session that has since moved: SHUTTING_DOWN (it was held there) and
+    // UNKNOWN_SESSION (it came after the move) both say it was not handled there (D73).
+    const bool moved = (r.error == Errc::kShuttingDown || r.error == Errc::kUnknownSession) &&
+                       moved_from_ == generation;
     recover = (config_.reopen_on_failure || moved) && !retried && !closed_by_app_;
   }
   RunAll(after);

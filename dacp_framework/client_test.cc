@@ -8,7 +8,7 @@
 #include <dabs/dacp/client.h>
 #include <dabs/mp/system_messages.h>
 
-#include "testing_support.h"
+#include "dacp_testing.h"
 
 namespace dabs::dacp {
 namespace {

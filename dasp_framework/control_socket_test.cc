@@ -12,7 +12,7 @@
 #include <dabs/mp/header.h>
 #include <dabs/mp/testing/other_user.h>
 
-#include "testing_support.h"
+#include "dasp_testing.h"
 
 namespace dabs::dasp {
 namespace {

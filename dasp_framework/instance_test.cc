@@ -9,7 +9,7 @@
 #include <dabs/mp/coding.h>
 #include <dabs/mp/tlv.h>
 
-#include "testing_support.h"
+#include "dasp_testing.h"
 
 namespace dabs::dasp {
 namespace {

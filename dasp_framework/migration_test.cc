@@ -12,7 +12,7 @@
 #include <dabs/mp/migrate.h>
 #include <dabs/mp/tlv.h>
 
-#include "testing_support.h"
+#include "dasp_testing.h"
 
 namespace dabs::dasp {
 namespace {

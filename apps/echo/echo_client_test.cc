@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../../dacp_framework/testing_support.h"
+#include "dacp_testing.h"
 
 namespace dabs::echo {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "../../dacp_framework/testing_support.h"
+#include "dacp_testing.h"
 #include "ledger.h"
 #include "ppv_client_app.h"
 #include "ppv_testing.h"

@@ -6,7 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "../../dacp_framework/testing_support.h"
+#include "dacp_testing.h"
 #include "ledger.h"
 #include "ppv_client.h"
 #include "ppv_testing.h"

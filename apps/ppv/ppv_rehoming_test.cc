@@ -16,7 +16,7 @@
 
 #include <dabs/mp/coding.h>
 
-#include "../../dacp_framework/testing_support.h"
+#include "dacp_testing.h"
 #include "ledger.h"
 #include "ppv_client.h"
 #include "ppv_testing.h"

@@ -7,7 +7,7 @@
 
 #include <dabs/dasp/instance.h>
 
-#include "../../dasp_framework/testing_support.h"
+#include "dasp_testing.h"
 #include "ppv_testing.h"
 
 namespace dabs::ppv {

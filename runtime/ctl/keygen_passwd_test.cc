@@ -9,7 +9,7 @@
 #include <dabs/auth/password.h>
 #include <dabs/mp/identity_key.h>
 
-#include "ctl_test_support.h"
+#include "ctl_testing.h"
 
 namespace dabs::ctl::testing {
 namespace {

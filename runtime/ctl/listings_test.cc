@@ -5,7 +5,7 @@
 #include <dabs/config/load.h>
 #include <dabs/config/persist.h>
 
-#include "ctl_test_support.h"
+#include "ctl_testing.h"
 
 namespace dabs::ctl::testing {
 namespace {

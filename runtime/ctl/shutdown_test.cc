@@ -14,7 +14,7 @@
 #include <dabs/mp/system_messages.h>
 #include <dabs/mp/wire.h>
 
-#include "ctl_test_support.h"
+#include "ctl_testing.h"
 
 namespace dabs::ctl::testing {
 namespace {

@@ -232,6 +232,10 @@ void Lbd::Impl::Stop(std::function<void()> done) {
     if (done) done();
     return;
   }
+  // A clean stop hands this server's sessions to the others first (moves.cc), when it can.
+  if (!draining && StartDrain([self = shared_from_this(), done]() mutable { self->Stop(std::move(done)); })) {
+    return;
+  }
   leaving = true;
   spdlog::info("leaving the farm");
   SendToGroup(mp::wire::kLeave, mp::Leave{options.server, incarnation}.Encode());

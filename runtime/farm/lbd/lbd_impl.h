@@ -215,6 +215,12 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   void OnMoveCommitted(mp::SendResult&& committed);
   void EndMove(const std::string& outcome);
   void OnMigrate(const mp::Message& m);
+  // A clean stop: moves every movable session to other servers, one after another, then runs
+  // `then`. False (and `then` not kept) when there is nothing to move or nowhere to move it.
+  bool StartDrain(std::function<void()> then);
+  void DrainStep();
+  std::optional<MovePlan> DrainPlan() const;
+  bool HasMovableSessions() const;
   void RestoreHere(PendingRestore pending, LocalInstance& instance);
   void RecordMove(const store::MoveRecord& r);
   std::string MovesRecordValue() const;
@@ -251,6 +257,10 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   std::unique_ptr<Rebalancer> rebalancer;
   std::optional<ActiveMove> moving;
   std::map<mp::Va, std::vector<PendingRestore>> restores;  // by the instance to start
+  bool draining = false;                 // a clean stop handing sessions over (moves.cc)
+  std::function<void()> after_drain;     // the rest of the stop
+  mp::TimePoint drain_deadline{};
+  std::set<std::string> drain_refused;   // sinks that refused a session during the drain
   uint64_t move_seq = 0;
   std::deque<store::MoveRecord> recent_moves;  // the last kRecentMoves, for dabs-statd
   // OPEN_SESSIONs heard before voting_from, taken up then (placement.cc).

@@ -28,6 +28,8 @@ constexpr auto kPlaceTimeout = std::chrono::seconds(10);    // a cold start at t
 constexpr auto kRestoreTimeout = std::chrono::seconds(5);   // ADD_CLIENT with SAVED
 constexpr auto kRedirectTimeout = std::chrono::seconds(20); // the client's ACK, resent
 constexpr uint64_t kMovesKept = 1000;
+constexpr auto kDrainTimeout = std::chrono::seconds(10);  // then the stop goes on regardless
+constexpr auto kDrainRetry = std::chrono::milliseconds(100);  // after a move that failed
 
 std::string MoveKey(uint64_t seq) {
   std::string key(9, 'm');
@@ -54,7 +56,7 @@ void Lbd::Impl::StartRebalancing() {
 
 void Lbd::Impl::RebalanceTick() {
   if (!rebalance_timer || leaving) return;
-  if (rebalancer->enabled() && !moving && clock.Now() >= voting_from) {
+  if (rebalancer->enabled() && !moving && !draining && clock.Now() >= voting_from) {
     const auto view = BalanceView();
     if (auto plan = PlanMove(view, rebalancer->config().mode);
         plan && plan->source == options.server) {
@@ -74,7 +76,7 @@ OwnSignals Lbd::Impl::OwnBalanceSignals() const {
   OwnSignals own;
   own.starving = latency_high;
   own.below_minimums = below_minimums;
-  own.leaving = leaving;
+  own.leaving = leaving || draining;
   own.load_x100 = load_x100;
   own.sessions = SessionsOnThisServer();
   own.room = !leaving;
@@ -141,7 +143,7 @@ void Lbd::Impl::StartMove(const MovePlan& plan) {
   move.client_va = *pick;
   move.dasp_va = s.dasp_va;
   move.plan = plan;
-  move.why = leaving                        ? "drain"
+  move.why = leaving || draining            ? "drain"
              : rebalancer->AnyStarving()    ? rebalancer->last_reason()
              : latency_high                 ? "latency high"
                                             : "spread";
@@ -280,8 +282,70 @@ void Lbd::Impl::EndMove(const std::string& outcome) {
   } else {
     spdlog::warn("move of {} ({}) to {} failed: {}", mp::FormatVa(r.client_va), r.app, r.to,
                  outcome);
+    if (draining) drain_refused.insert(r.to);
   }
   RecordMove(r);
+  if (draining) {
+    // The next session at once; after a failure a little later (the view may be stale).
+    auto next = std::make_shared<boost::asio::steady_timer>(io, moved ? mp::Duration(0) : kDrainRetry);
+    next->async_wait([self = shared_from_this(), next](const boost::system::error_code&) {
+      self->DrainStep();
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------- a clean stop
+
+bool Lbd::Impl::HasMovableSessions() const {
+  for (const auto& [va, s] : sessions) {
+    auto in = instances.find(s.dasp_va);
+    if (!s.unmovable && in != instances.end() && in->second.movable && in->second.Started() &&
+        in->second.Live()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// This server as the only source, the best sink among the others that have not refused.
+std::optional<MovePlan> Lbd::Impl::DrainPlan() const {
+  auto view = BalanceView();
+  for (auto& s : view) {
+    if (s.id == options.server) {
+      s.state = BalanceState::kSource;
+    } else if (s.state == BalanceState::kSource || drain_refused.count(s.id)) {
+      s.state = BalanceState::kNeither;
+    }
+  }
+  auto plan = PlanMove(view, rebalancer->config().mode);
+  if (plan && plan->source != options.server) return std::nullopt;
+  return plan;
+}
+
+bool Lbd::Impl::StartDrain(std::function<void()> then) {
+  if (!rebalancer->enabled() || !HasMovableSessions() || !DrainPlan()) return false;
+  draining = true;
+  after_drain = std::move(then);
+  drain_deadline = clock.Now() + kDrainTimeout;
+  spdlog::info("stopping: moving this server's {} sessions to the others first", sessions.size());
+  EvaluateBalance();  // a source from now on: no votes, and the others hear it at once
+  SendHelloNow();
+  DrainStep();
+  return true;
+}
+
+void Lbd::Impl::DrainStep() {
+  if (!draining || leaving || moving) return;  // a move in flight calls again when it ends
+  std::optional<MovePlan> plan;
+  if (clock.Now() < drain_deadline && HasMovableSessions()) plan = DrainPlan();
+  if (plan) StartMove(*plan);
+  if (moving) return;
+  spdlog::info("stopping: {} sessions left here ({})", sessions.size(),
+               clock.Now() >= drain_deadline ? "the drain's time ran out" : "none can move");
+  if (auto then = std::move(after_drain)) {
+    after_drain = nullptr;
+    then();
+  }
 }
 
 void Lbd::Impl::RecordMove(const store::MoveRecord& record) {
@@ -336,7 +400,8 @@ void Lbd::Impl::OnMigrate(const mp::Message& m) {
   }
   auto request = mp::OpenSessionRequest::Decode(mig->request);
   if (!request || !mig->client) return node->Nak(m, mp::Errc::kMalformed, "MIGRATE place needs REQUEST and CLIENT");
-  if (leaving || BalanceStateFromWire(members->self().balance) == BalanceState::kSource) {
+  if (leaving || draining ||
+      BalanceStateFromWire(members->self().balance) == BalanceState::kSource) {
     return node->Nak(m, mp::Errc::kNoCapacity, options.server + " is no sink now");
   }
   const config::AppEntry* app = config.App(request->app);

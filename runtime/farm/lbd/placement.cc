@@ -124,7 +124,7 @@ mp::Ballot Lbd::Impl::MakeBallot(const std::string& key, const std::string& app_
     return b;
   }
   // A source casts no votes for new sessions (seed 000): it is giving sessions away.
-  if (leaving || below_minimums || latency_high || !app->RunsOn(options.server) ||
+  if (leaving || draining || below_minimums || latency_high || !app->RunsOn(options.server) ||
       supervisor->IsFailed(app_name) ||
       BalanceStateFromWire(members->self().balance) == BalanceState::kSource) {
     b.abstain = mp::Abstain::kNotEligible;

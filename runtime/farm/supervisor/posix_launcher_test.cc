@@ -15,7 +15,7 @@
 #include <dabs/farm/supervisor_errc.h>
 #include <dabs/mp/node.h>
 
-#include "supervisor_test_support.h"
+#include "supervisor_testing.h"
 
 namespace dabs::farm {
 namespace {

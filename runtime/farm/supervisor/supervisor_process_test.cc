@@ -16,7 +16,7 @@
 #include <dabs/mp/local_messages.h>
 #include <dabs/mp/node.h>
 
-#include "supervisor_test_support.h"
+#include "supervisor_testing.h"
 
 namespace dabs::farm {
 namespace {

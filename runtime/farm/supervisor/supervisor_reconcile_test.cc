@@ -1,7 +1,7 @@
 // A dabs-lbd restart: records against running processes; start_at_init.
 #include <csignal>
 
-#include "supervisor_test_support.h"
+#include "supervisor_testing.h"
 
 namespace dabs::farm::testing {
 namespace {

@@ -1,7 +1,7 @@
 // Starting, records, restart backoff, the restart budget and Reset, on a fake clock.
 #include <csignal>
 
-#include "supervisor_test_support.h"
+#include "supervisor_testing.h"
 
 namespace dabs::farm::testing {
 namespace {

@@ -1,7 +1,7 @@
 // Clean and emergency shutdown, one instance or a whole process, and StopAll.
 #include <csignal>
 
-#include "supervisor_test_support.h"
+#include "supervisor_testing.h"
 
 namespace dabs::farm::testing {
 namespace {

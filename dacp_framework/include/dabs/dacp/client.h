@@ -218,8 +218,9 @@ class Client : public std::enable_shared_from_this<Client> {
   bool closed_by_app_ = false;  // Close called (and no Open since): failures never reopen
   std::optional<Current> current_;
   uint32_t generation_ = 0;
-  // The session a REDIRECT moved us from: a call it NAKs with SHUTTING_DOWN was held there,
-  // never handled, and is sent again on the new session (docs/dacp.md, D73).
+  // The session a REDIRECT moved us from: a call it NAKs with SHUTTING_DOWN (held there) or
+  // UNKNOWN_SESSION (arrived after the move) was never handled, and is sent again on the new
+  // session (D73).
   std::optional<uint32_t> moved_from_;
   std::optional<Retiring> retiring_;
   std::vector<Waiter> waiters_;                // run when the attempt under way ends
