@@ -61,7 +61,7 @@ struct Options {
   int clients = 24;
   std::chrono::seconds duration{20};
   int period_ms = 300;
-  std::string log_level = "warning";  // the daemons'
+  std::string log_level = "warning";      // the daemons'
   std::chrono::microseconds think{2000};  // a set-top's pause between ADDs
 };
 
@@ -200,7 +200,8 @@ class Scenario {
              {"why_failed", why_failed},
              {"pause_us", Percentiles(pauses)},
              {"sessions_per_server", SessionsPerServer()}};
-    if (moved > 1 && last_ms > first_ms) out["moves_per_s"] = (moved - 1) * 1000.0 / (last_ms - first_ms);
+    if (moved > 1 && last_ms > first_ms)
+      out["moves_per_s"] = (moved - 1) * 1000.0 / (last_ms - first_ms);
     return out;
   }
 
@@ -269,8 +270,10 @@ int main(int argc, char** argv) {
   cli.add_flag("--json", json_out, "Print one JSON object (always printed; for symmetry)");
   cli.add_flag("--quick", quick, "Loopback, 8 set-tops, 6 s per run (smoke)");
   cli.add_option("--seconds", seconds, "How long each run counts")->capture_default_str();
-  cli.add_option("--clients", o.clients, "Counting set-tops (spread opens 3x)")->capture_default_str();
-  cli.add_option("--period-ms", o.period_ms, "placement.rebalance_period_ms")->capture_default_str();
+  cli.add_option("--clients", o.clients, "Counting set-tops (spread opens 3x)")
+      ->capture_default_str();
+  cli.add_option("--period-ms", o.period_ms, "placement.rebalance_period_ms")
+      ->capture_default_str();
   cli.add_option("--only", only, "Run one scenario: starvation or spread");
   bool keep = false;
   cli.add_option("--log-level", o.log_level, "The daemons' log level")->capture_default_str();
@@ -287,7 +290,9 @@ int main(int argc, char** argv) {
     o.duration = 6s;
   }
   if (::geteuid() != 0) o.netns = false;
-  json out{{"netns", o.netns}, {"clients", o.clients}, {"seconds", o.duration.count()},
+  json out{{"netns", o.netns},
+           {"clients", o.clients},
+           {"seconds", o.duration.count()},
            {"period_ms", o.period_ms}};
   if (only.empty() || only == "starvation") {
     std::fprintf(stderr, "rebalance_bench: starvation, rebalancing on\n");

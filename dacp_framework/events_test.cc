@@ -279,9 +279,8 @@ TEST_F(EventsTest, ACallHeldByAMovedSessionIsSentAgainOnTheNewOneOnce) {
   auto client = OpenClient();
   dasp.set_hold(true);
   std::promise<Result<std::vector<uint8_t>>> answered;
-  client->Call(0x0100, {42}, [&answered](Result<std::vector<uint8_t>>&& r) {
-    answered.set_value(std::move(r));
-  });
+  client->Call(0x0100, {42},
+               [&answered](Result<std::vector<uint8_t>>&& r) { answered.set_value(std::move(r)); });
   ASSERT_TRUE(WaitUntil([&] { return dasp.held() == 1; }, 2000ms));
   const uint8_t there = second.Adopt(*gateway->endpoint());
   mp::RedirectPayload r{there, second.va(), second.endpoint(), std::nullopt};
@@ -301,9 +300,8 @@ TEST_F(EventsTest, ShuttingDownFromTheCurrentSessionIsNoMoveAndFailsTheCall) {
   auto client = OpenClient();  // reopen_on_failure off
   dasp.set_hold(true);
   std::promise<Result<std::vector<uint8_t>>> answered;
-  client->Call(0x0100, {1}, [&answered](Result<std::vector<uint8_t>>&& r) {
-    answered.set_value(std::move(r));
-  });
+  client->Call(0x0100, {1},
+               [&answered](Result<std::vector<uint8_t>>&& r) { answered.set_value(std::move(r)); });
   ASSERT_TRUE(WaitUntil([&] { return dasp.held() == 1; }, 2000ms));
   dasp.NakHeld(mp::Errc::kShuttingDown);  // no REDIRECT came: not a moved session
   auto f = answered.get_future();

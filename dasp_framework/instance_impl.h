@@ -37,8 +37,8 @@ struct SessionImpl {
   // Moving (migration.cc). kFrozen: messages are held, on the node's strand; kGone: moved.
   enum class Move : uint8_t { kNone, kFrozen, kGone };
   std::atomic<Move> move{Move::kNone};
-  std::vector<mp::Message> held;       // the node's strand only
-  std::atomic<int> unanswered{0};      // requests handed to the author, not yet answered
+  std::vector<mp::Message> held;   // the node's strand only
+  std::atomic<int> unanswered{0};  // requests handed to the author, not yet answered
   std::shared_ptr<internal::Mailbox> mailbox = std::make_shared<internal::Mailbox>();
 };
 
@@ -178,8 +178,8 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   bool shutting_down = false;
   std::atomic<bool> stopped{false};
   std::chrono::milliseconds fault_delay{0};  // DABS_FAULT_HANDLER_DELAY (instance.cc)
-  std::thread shutdown_thread;       // runs FinishShutdown; joined by ~Instance
-  std::function<void()> on_stopped;  // when a SHUTDOWN from dabs-lbd has run its course
+  std::thread shutdown_thread;               // runs FinishShutdown; joined by ~Instance
+  std::function<void()> on_stopped;          // when a SHUTDOWN from dabs-lbd has run its course
 };
 
 }  // namespace dabs::dasp

@@ -14,10 +14,9 @@
 // ADD_CLIENT with SAVED restores a session here (RestoreFor). The source keeps the session
 // known to its MP engine for kMovedGrace, so that a client whose reply was lost gets it again
 // from the engine's duplicate cache instead of sending the request to the sink.
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
 
 #include <dabs/mp/migrate.h>
 #include <dabs/mp/tlv.h>
@@ -27,13 +26,15 @@
 namespace dabs::dasp {
 
 namespace {
-constexpr auto kSaveTimeout = std::chrono::seconds(2);     // replies owed before a save
-constexpr auto kMovedGrace = std::chrono::seconds(30);     // the engine answers duplicates
-constexpr size_t kMaxHeld = 256;                           // messages held while frozen
-constexpr int kNakCopies = 5;                              // of each held message's NAK
+constexpr auto kSaveTimeout = std::chrono::seconds(2);        // replies owed before a save
+constexpr auto kMovedGrace = std::chrono::seconds(30);        // the engine answers duplicates
+constexpr size_t kMaxHeld = 256;                              // messages held while frozen
+constexpr int kNakCopies = 5;                                 // of each held message's NAK
 constexpr auto kNakSpacing = std::chrono::milliseconds(200);  // 200, 400, 600, 800 ms apart
 
-Error Fail(mp::Errc e, std::string detail) { return Error{make_error_code(e), std::move(detail)}; }
+Error Fail(mp::Errc e, std::string detail) {
+  return Error{make_error_code(e), std::move(detail)};
+}
 }  // namespace
 
 std::shared_ptr<SessionImpl> Instance::Impl::FindByClient(mp::Va client_va) {
@@ -76,7 +77,8 @@ void Instance::Impl::SaveForMove(const mp::Message& m, const std::shared_ptr<Ses
     // Keys stay where they were agreed (D62): an encrypted session moves by reopening.
     return node->Nak(m, mp::Errc::kCrypto, "an encrypted session is not moved");
   }
-  if (s->move != SessionImpl::Move::kNone) return node->Nak(m, mp::Errc::kNoCapacity, "moving already");
+  if (s->move != SessionImpl::Move::kNone)
+    return node->Nak(m, mp::Errc::kNoCapacity, "moving already");
   s->move = SessionImpl::Move::kFrozen;
   // Behind every handler queued before the freeze; nothing new is queued while frozen.
   const bool queued = dispatcher->Post(
@@ -94,7 +96,8 @@ void Instance::Impl::SaveForMove(const mp::Message& m, const std::shared_ptr<Ses
         saved.op = mp::MigrateOp::kSave;
         saved.client_va = s->client_va;
         saved.client = s->client;
-        saved.request = mp::OpenSessionRequest{self->config.app, s->caps, s->client_id, {}}.Encode();
+        saved.request =
+            mp::OpenSessionRequest{self->config.app, s->caps, s->client_id, {}}.Encode();
         try {
           Session handle(s);
           saved.state = self->server->SaveSession(handle);
@@ -152,8 +155,9 @@ void Instance::Impl::HandleLocalRedirect(const mp::Message& m) {
                  // The client did not ACK: it is gone, or cut off. The copy on the sink is
                  // dropped by dabs-lbd; this one goes on if the client comes back.
                  self->ReleaseMove(s);
-                 return self->node->Nak(m, mp::Errc::kNoCapacity,
-                                        "the client did not ACK REDIRECT: " + result.error.message());
+                 return self->node->Nak(
+                     m, mp::Errc::kNoCapacity,
+                     "the client did not ACK REDIRECT: " + result.error.message());
                }
                self->FinishMove(s);
                const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -201,12 +205,13 @@ void Instance::Impl::FinishMove(const std::shared_ptr<SessionImpl>& s) {
 void Instance::Impl::NakAgain(std::shared_ptr<std::vector<mp::Message>> held, int copy) {
   if (copy >= kNakCopies) return;
   auto timer = std::make_shared<boost::asio::steady_timer>(io, kNakSpacing * copy);
-  timer->async_wait([self = shared_from_this(), held, copy, timer](const boost::system::error_code& ec) {
-    if (ec || self->stopped) return;
-    for (auto& m : *held)
-      self->node->Nak(m, mp::Errc::kShuttingDown, "the session moved: send it there");
-    self->NakAgain(held, copy + 1);
-  });
+  timer->async_wait(
+      [self = shared_from_this(), held, copy, timer](const boost::system::error_code& ec) {
+        if (ec || self->stopped) return;
+        for (auto& m : *held)
+          self->node->Nak(m, mp::Errc::kShuttingDown, "the session moved: send it there");
+        self->NakAgain(held, copy + 1);
+      });
 }
 
 void Instance::Impl::RestoreFor(const mp::OpenSessionRequest& request, const mp::Endpoint& client,

@@ -93,7 +93,8 @@ class Migration : public ::testing::Test {
     return id;
   }
   Result<uint64_t> Add(Side& side, uint8_t session, uint64_t n) {
-    auto r = client_->SendSync(side.instance->udp_endpoint(), session, 0x0100, side.config.va, U64(n));
+    auto r =
+        client_->SendSync(side.instance->udp_endpoint(), session, 0x0100, side.config.va, U64(n));
     if (!r) return r.error();
     return mp::GetU64(r->payload.data());
   }
@@ -125,8 +126,8 @@ TEST_F(Migration, ASessionMovesWithItsStateAndAMessageHeldMeanwhileIsHandledOnce
   ASSERT_EQ(Add(a, at_a, 2).value(), 3u);
 
   // Freeze and save at A.
-  auto saved = Lbd(a, mp::wire::kMigrate,
-                   mp::Migrate::Of(mp::MigrateOp::kSave, kClientVa).Encode());
+  auto saved =
+      Lbd(a, mp::wire::kMigrate, mp::Migrate::Of(mp::MigrateOp::kSave, kClientVa).Encode());
   ASSERT_TRUE(saved.ok()) << saved.error().Message();
   auto state = mp::Migrate::Decode(saved->payload);
   ASSERT_TRUE(state.ok());
@@ -174,8 +175,8 @@ TEST_F(Migration, ASessionMovesWithItsStateAndAMessageHeldMeanwhileIsHandledOnce
 TEST_F(Migration, AReleasedMoveHandlesTheHeldMessagesWhereTheSessionIs) {
   Side a = Start(0x00100001);
   const uint8_t at_a = Restore(a, 5);
-  ASSERT_TRUE(Lbd(a, mp::wire::kMigrate, mp::Migrate::Of(mp::MigrateOp::kSave, kClientVa).Encode())
-                  .ok());
+  ASSERT_TRUE(
+      Lbd(a, mp::wire::kMigrate, mp::Migrate::Of(mp::MigrateOp::kSave, kClientVa).Encode()).ok());
   std::promise<mp::SendResult> held;
   client_->Send(a.instance->udp_endpoint(), at_a, 0x0100, a.config.va, U64(1), {},
                 [&held](mp::SendResult&& r) { held.set_value(std::move(r)); });
@@ -183,7 +184,8 @@ TEST_F(Migration, AReleasedMoveHandlesTheHeldMessagesWhereTheSessionIs) {
   EXPECT_EQ(result.wait_for(200ms), std::future_status::timeout);
   // The sink refused (say): dabs-lbd releases the session.
   ASSERT_TRUE(
-      Lbd(a, mp::wire::kMigrate, mp::Migrate::Of(mp::MigrateOp::kRelease, kClientVa).Encode()).ok());
+      Lbd(a, mp::wire::kMigrate, mp::Migrate::Of(mp::MigrateOp::kRelease, kClientVa).Encode())
+          .ok());
   ASSERT_EQ(result.wait_for(2s), std::future_status::ready);
   const mp::SendResult r = result.get();
   ASSERT_FALSE(r.error) << r.error.message();

@@ -5,7 +5,9 @@
 namespace dabs::mp {
 
 namespace {
-Error Malformed(std::string what) { return Error{make_error_code(Errc::kMalformed), std::move(what)}; }
+Error Malformed(std::string what) {
+  return Error{make_error_code(Errc::kMalformed), std::move(what)};
+}
 }  // namespace
 
 std::vector<uint8_t> AddClient::Encode() const {
@@ -27,13 +29,15 @@ Result<AddClient> AddClient::Decode(std::span<const uint8_t> payload) {
   const TlvField* request = t->Find(local_tag::kRequest);
   auto client = t->Endpoint(local_tag::kClientEndpoint);
   auto transaction = t->U8(local_tag::kTransaction);
-  if (!request || !client || !transaction) return Malformed("ADD_CLIENT needs REQUEST, CLIENT_ENDPOINT, TRANSACTION");
+  if (!request || !client || !transaction)
+    return Malformed("ADD_CLIENT needs REQUEST, CLIENT_ENDPOINT, TRANSACTION");
   a.request.assign(request->value.begin(), request->value.end());
   a.client = *client;
   a.transaction = *transaction;
   a.client_va = t->U32(tag::kClientVa).value_or(kVaNone);
   a.instance_va = t->U32(local_tag::kInstanceVa).value_or(kVaNone);
-  if (const TlvField* s = t->Find(local_tag::kSaved)) a.saved.emplace(s->value.begin(), s->value.end());
+  if (const TlvField* s = t->Find(local_tag::kSaved))
+    a.saved.emplace(s->value.begin(), s->value.end());
   return a;
 }
 
@@ -69,28 +73,44 @@ Result<Started> Started::Decode(std::span<const uint8_t> payload) {
 
 const char* StateReasonName(StateReason r) {
   switch (r) {
-    case StateReason::kNone: return "none";
-    case StateReason::kBacklog: return "backlog";
-    case StateReason::kLockTimeout: return "lock_timeout";
-    case StateReason::kWriteTimeout: return "write_timeout";
-    case StateReason::kLatencyHigh: return "latency_high";
-    case StateReason::kLatencyLow: return "latency_low";
-    case StateReason::kShutdown: return "shutdown";
-    case StateReason::kThreshold: return "threshold";
-    case StateReason::kSessionsFull: return "sessions_full";
-    case StateReason::kSessionClosed: return "session_closed";
+    case StateReason::kNone:
+      return "none";
+    case StateReason::kBacklog:
+      return "backlog";
+    case StateReason::kLockTimeout:
+      return "lock_timeout";
+    case StateReason::kWriteTimeout:
+      return "write_timeout";
+    case StateReason::kLatencyHigh:
+      return "latency_high";
+    case StateReason::kLatencyLow:
+      return "latency_low";
+    case StateReason::kShutdown:
+      return "shutdown";
+    case StateReason::kThreshold:
+      return "threshold";
+    case StateReason::kSessionsFull:
+      return "sessions_full";
+    case StateReason::kSessionClosed:
+      return "session_closed";
   }
   return "unknown";
 }
 
 const char* DaspStateName(wire::DaspState s) {
   switch (s) {
-    case wire::DaspState::kStarting: return "starting";
-    case wire::DaspState::kReady: return "ready";
-    case wire::DaspState::kBusy: return "busy";
-    case wire::DaspState::kDraining: return "draining";
-    case wire::DaspState::kStopped: return "stopped";
-    case wire::DaspState::kFailed: return "failed";
+    case wire::DaspState::kStarting:
+      return "starting";
+    case wire::DaspState::kReady:
+      return "ready";
+    case wire::DaspState::kBusy:
+      return "busy";
+    case wire::DaspState::kDraining:
+      return "draining";
+    case wire::DaspState::kStopped:
+      return "stopped";
+    case wire::DaspState::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -108,7 +128,8 @@ std::vector<uint8_t> StateChange::Encode() const {
 }
 
 Result<StateChange> StateChange::Decode(std::span<const uint8_t> payload) {
-  if (payload.empty() || payload[0] < 1 || payload[0] > 6) return Malformed("STATE_CHANGE needs a state 1..6");
+  if (payload.empty() || payload[0] < 1 || payload[0] > 6)
+    return Malformed("STATE_CHANGE needs a state 1..6");
   StateChange s;
   s.state = static_cast<wire::DaspState>(payload[0]);
   auto t = TlvList::Parse(payload.subspan(1));
@@ -125,7 +146,8 @@ Result<StateChange> StateChange::Decode(std::span<const uint8_t> payload) {
 std::vector<uint8_t> Statistics::Encode() const {
   std::vector<uint8_t> out;
   TlvWriter w(out);
-  for (const auto& [tag, value] : values) w.U64(tag, value);
+  for (const auto& [tag, value] : values)
+    w.U64(tag, value);
   return out;
 }
 

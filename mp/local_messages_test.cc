@@ -1,13 +1,15 @@
+#include <gtest/gtest.h>
+
 #include <dabs/mp/local_messages.h>
 #include <dabs/mp/migrate.h>
 #include <dabs/mp/system_messages.h>
 
-#include <gtest/gtest.h>
-
 namespace dabs::mp {
 namespace {
 
-Endpoint Ep(const char* s) { return Endpoint::Parse(s).value(); }
+Endpoint Ep(const char* s) {
+  return Endpoint::Parse(s).value();
+}
 
 TEST(AddClient, RoundTripsEveryField) {
   AddClient a;
@@ -131,9 +133,15 @@ TEST(Redirect, RoundTripsAndNeedsEveryField) {
 }
 
 TEST(Migrate, RoundTripsEveryField) {
-  Migrate m{MigrateOp::kPlace, MakeVa(2, 77), 0x1234, Ep("10.1.2.3:40000"),
-            OpenSessionRequest{"counter", 0, "stb-9", {}}.Encode(), std::vector<uint8_t>(3000, 7),
-            2, "s1", "starving"};
+  Migrate m{MigrateOp::kPlace,
+            MakeVa(2, 77),
+            0x1234,
+            Ep("10.1.2.3:40000"),
+            OpenSessionRequest{"counter", 0, "stb-9", {}}.Encode(),
+            std::vector<uint8_t>(3000, 7),
+            2,
+            "s1",
+            "starving"};
   auto d = Migrate::Decode(m.Encode());
   ASSERT_TRUE(d.ok()) << d.error().Message();
   EXPECT_EQ(d->op, MigrateOp::kPlace);

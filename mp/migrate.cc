@@ -1,6 +1,5 @@
-#include <dabs/mp/migrate.h>
-
 #include <dabs/mp/errc.h>
+#include <dabs/mp/migrate.h>
 #include <dabs/mp/tlv.h>
 
 namespace dabs::mp {
@@ -51,8 +50,10 @@ Result<Migrate> Migrate::Decode(std::span<const uint8_t> payload) {
     if (!e) return Error{make_error_code(Errc::kMalformed), "MIGRATE: bad CLIENT endpoint"};
     m.client = *e;
   }
-  if (const TlvField* f = t->Find(migrate_tag::kRequest)) m.request.assign(f->value.begin(), f->value.end());
-  if (const TlvField* f = t->Find(migrate_tag::kState)) m.state.assign(f->value.begin(), f->value.end());
+  if (const TlvField* f = t->Find(migrate_tag::kRequest))
+    m.request.assign(f->value.begin(), f->value.end());
+  if (const TlvField* f = t->Find(migrate_tag::kState))
+    m.state.assign(f->value.begin(), f->value.end());
   m.moves = t->U32(migrate_tag::kMoves).value_or(0);
   if (auto s = t->String(migrate_tag::kFrom)) m.from = std::string(*s);
   if (auto s = t->String(migrate_tag::kReason)) m.reason = std::string(*s);

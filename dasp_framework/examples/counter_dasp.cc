@@ -35,7 +35,8 @@ class Counter final : public dasp::Server {
   // Instead of OnOpen for a session moved here: this instance may not have seen one yet.
   Status RestoreSession(dasp::Session& session, std::span<const uint8_t> saved) override {
     SetUp();
-    if (saved.size() != 8) return Error{make_error_code(mp::Errc::kMalformed), "a tally is 8 bytes"};
+    if (saved.size() != 8)
+      return Error{make_error_code(mp::Errc::kMalformed), "a tally is 8 bytes"};
     session.State<Tally>().total = mp::GetU64(saved.data());
     return Status::Ok();
   }

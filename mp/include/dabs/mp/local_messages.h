@@ -55,8 +55,8 @@ struct AddClient {
 // STARTED (DASP -> dabs-lbd): one instance is up.
 struct Started {
   Va va = kVaNone;
-  Endpoint udp;          // where clients reach it
-  std::string control;   // its local socket path
+  Endpoint udp;         // where clients reach it
+  std::string control;  // its local socket path
   std::string app;
   uint32_t pid = 0;
   uint32_t max_sessions = 0;
@@ -69,15 +69,15 @@ struct Started {
 // Why an instance's state changed or why it asks for help (STATE_CHANGE's optional TLVs).
 enum class StateReason : uint8_t {
   kNone = 0,
-  kBacklog = 1,          // the read timer saw many reads in a row that did not time out
-  kLockTimeout = 2,      // a resource lock timed out: start another instance (resource type)
-  kWriteTimeout = 3,     // a write timer timed out
-  kLatencyHigh = 4,      // latency crossed the high-water mark
-  kLatencyLow = 5,       // latency fell back below the low-water mark
-  kShutdown = 6,         // clean or emergency shutdown
-  kThreshold = 7,        // a configured statistic threshold is near
-  kSessionsFull = 8,     // no room for another session
-  kSessionClosed = 9,    // a session ended (the client VA says which); the state is unchanged
+  kBacklog = 1,        // the read timer saw many reads in a row that did not time out
+  kLockTimeout = 2,    // a resource lock timed out: start another instance (resource type)
+  kWriteTimeout = 3,   // a write timer timed out
+  kLatencyHigh = 4,    // latency crossed the high-water mark
+  kLatencyLow = 5,     // latency fell back below the low-water mark
+  kShutdown = 6,       // clean or emergency shutdown
+  kThreshold = 7,      // a configured statistic threshold is near
+  kSessionsFull = 8,   // no room for another session
+  kSessionClosed = 9,  // a session ended (the client VA says which); the state is unchanged
 };
 const char* StateReasonName(StateReason r);
 
