@@ -26,6 +26,7 @@
 #include <dabs/mp/wire.h>
 
 #include "farm_process.h"
+#include "percentiles.h"
 #include "subprocess.h"
 
 namespace {
@@ -41,14 +42,7 @@ namespace ft = dabs::farm::testing;
 // change endpoint well before.
 constexpr int kOpensPerClient = 200;
 
-json Percentiles(std::vector<double> v) {
-  if (v.empty()) return json{{"p50", nullptr}, {"p99", nullptr}, {"n", 0}};
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-  };
-  return json{{"p50", at(0.50)}, {"p99", at(0.99)}, {"n", v.size()}};
-}
+using dabs::bench::Percentiles;
 
 // Client endpoints, a new one every kOpensPerClient sessions.
 class Clients {

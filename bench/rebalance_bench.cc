@@ -34,6 +34,7 @@
 
 #include "counting_client.h"
 #include "farm_process.h"
+#include "percentiles.h"
 #include "store_reads.h"
 
 namespace {
@@ -46,14 +47,7 @@ namespace fs = std::filesystem;
 namespace ft = dabs::farm::testing;
 using Counting = dabs::testing::CountingClient;
 
-json Percentiles(std::vector<double> v) {
-  if (v.empty()) return json{{"p50", nullptr}, {"p99", nullptr}, {"n", 0}};
-  std::sort(v.begin(), v.end());
-  auto at = [&](double q) {
-    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-  };
-  return json{{"p50", at(0.50)}, {"p99", at(0.99)}, {"n", v.size()}};
-}
+using dabs::bench::Percentiles;
 
 struct Options {
   fs::path bin, dir;
@@ -119,20 +113,15 @@ class Scenario {
 
   int Open(int n) {
     int failed = 0;
+    const auto group =
+        mp::Endpoint::Parse(farm_.group_prefix + "1:" + std::to_string(farm_.port)).value();
     for (int i = 0; i < n; ++i) {
-      dacp::ClientConfig c;
-      c.app = "counter";
-      c.client_id = "stb-" + std::to_string(counting_.size());
-      c.farm = mp::Endpoint::Parse(farm_.group_prefix + "1:" + std::to_string(farm_.port)).value();
-      c.open_timeout = 10s;
-      auto client = dacp::Client::Create(gateway_->TakeSeat().value(), c);
-      auto redirects = std::make_shared<std::atomic<int>>(0);
-      client->SetCallbacks(Counting::Watching(redirects));
-      if (!client->OpenSync()) {
+      auto c = Counting::Open(*gateway_, io_.io(), group, "stb-" + std::to_string(i), o_.think);
+      if (!c) {
         ++failed;
         continue;
       }
-      counting_.push_back(std::make_shared<Counting>(client, redirects, io_.io(), o_.think));
+      counting_.push_back(std::move(*c));
       counting_.back()->Start();
     }
     return failed;

@@ -98,6 +98,10 @@ class Instance::Impl : public std::enable_shared_from_this<Impl> {
   void HandleAddClient(const mp::Message& m);
   // The session's half of spec 6 (a key, ENC_ACCEPT, the cipher), or why it cannot open.
   Status AgreeEncryption(SessionImpl& s);
+  // REQUIRES: sessions_mu held. A new session (first free id for `client`), or NO_CAPACITY.
+  Result<std::shared_ptr<SessionImpl>> NewSessionLocked(const mp::OpenSessionRequest& request,
+                                                        const mp::Endpoint& client,
+                                                        mp::Va client_va);
   // Opens a session for a client; `answer(status, session)` reports the outcome once.
   void OpenFor(const mp::OpenSessionRequest& request, const mp::Endpoint& client,
                uint8_t transaction, mp::Va client_va, std::function<void(Status, uint8_t)> answer);

@@ -225,25 +225,9 @@ void Instance::Impl::RestoreFor(const mp::OpenSessionRequest& request, const mp:
   std::shared_ptr<SessionImpl> s;
   {
     std::lock_guard lock(sessions_mu);
-    if (sessions.size() >= config.max_sessions) {
-      return answer(
-          Fail(mp::Errc::kNoCapacity, std::to_string(sessions.size()) + " sessions already"), 0);
-    }
-    auto& used = used_ids[client];
-    uint8_t id = 0;
-    for (int i = 1; i <= 255 && id == 0; ++i) {
-      if (!used[static_cast<size_t>(i)]) id = static_cast<uint8_t>(i);
-    }
-    if (id == 0) return answer(Fail(mp::Errc::kNoCapacity, "255 sessions from that endpoint"), 0);
-    used.set(id);
-    s = std::make_shared<SessionImpl>();
-    s->instance = this;
-    s->client = client;
-    s->id = id;
-    s->client_va = client_va;
-    s->client_id = request.client_id;
-    s->caps = request.caps.value_or(0);
-    sessions.emplace(SessionKey{client, id}, s);
+    auto made = NewSessionLocked(request, client, client_va);
+    if (!made) return answer(made.error(), 0);
+    s = std::move(*made);
   }
   const bool queued = dispatcher->Post(
       s->mailbox,

@@ -196,6 +196,30 @@ void Instance::Impl::HandleAddClient(const mp::Message& m) {
           });
 }
 
+// REQUIRES: sessions_mu held. A session for `client` with the first free id, or NO_CAPACITY.
+Result<std::shared_ptr<SessionImpl>> Instance::Impl::NewSessionLocked(
+    const mp::OpenSessionRequest& request, const mp::Endpoint& client, mp::Va client_va) {
+  if (sessions.size() >= config.max_sessions) {
+    return Fail(mp::Errc::kNoCapacity, std::to_string(sessions.size()) + " sessions already");
+  }
+  auto& used = used_ids[client];
+  uint8_t id = 0;
+  for (int i = 1; i <= 255 && id == 0; ++i) {
+    if (!used[static_cast<size_t>(i)]) id = static_cast<uint8_t>(i);
+  }
+  if (id == 0) return Fail(mp::Errc::kNoCapacity, "255 sessions from that endpoint");
+  used.set(id);
+  auto s = std::make_shared<SessionImpl>();
+  s->instance = this;
+  s->client = client;
+  s->id = id;
+  s->client_va = client_va;
+  s->client_id = request.client_id;
+  s->caps = request.caps.value_or(0);
+  sessions.emplace(SessionKey{client, id}, s);
+  return s;
+}
+
 void Instance::Impl::OpenFor(const mp::OpenSessionRequest& request, const mp::Endpoint& client,
                              uint8_t transaction, mp::Va client_va,
                              std::function<void(Status, uint8_t)> answer) {
@@ -228,28 +252,12 @@ void Instance::Impl::OpenFor(const mp::OpenSessionRequest& request, const mp::En
       }
     }
     if (!s) {
-      if (sessions.size() >= config.max_sessions) {
-        return answer(
-            Fail(mp::Errc::kNoCapacity, std::to_string(sessions.size()) + " sessions already"), 0);
-      }
-      auto& used = used_ids[client];
-      uint8_t id = 0;
-      for (int i = 1; i <= 255 && id == 0; ++i) {
-        if (!used[static_cast<size_t>(i)]) id = static_cast<uint8_t>(i);
-      }
-      if (id == 0) return answer(Fail(mp::Errc::kNoCapacity, "255 sessions from that endpoint"), 0);
-      used.set(id);
-      s = std::make_shared<SessionImpl>();
-      s->instance = this;
-      s->client = client;
-      s->id = id;
-      s->client_va = client_va;
-      s->client_id = request.client_id;
-      s->caps = request.caps.value_or(0);
+      auto made = NewSessionLocked(request, client, client_va);
+      if (!made) return answer(made.error(), 0);
+      s = std::move(*made);
       s->open_transaction = transaction;
       s->offer = request.enc_offer;
-      sessions.emplace(SessionKey{client, id}, s);
-      recent_opens[key] = {id, now};
+      recent_opens[key] = {s->id, now};
     }
   }
   auto reply = [self = shared_from_this(), s, transaction] {

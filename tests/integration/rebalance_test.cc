@@ -47,11 +47,14 @@ using Counting = dabs::testing::CountingClient;
 // Loss and duplication both ways on the set-tops' link, from one seeded stream.
 class LossyLink final : public mp::LinkShaper {
  public:
-  LossyLink(const mp::FaultProfile& profile, uint64_t seed) : random_(seed), faults_(profile, random_) {}
-  mp::FaultDecision Outbound(const mp::Endpoint&, std::span<const uint8_t> b, mp::TimePoint) override {
+  LossyLink(const mp::FaultProfile& profile, uint64_t seed)
+      : random_(seed), faults_(profile, random_) {}
+  mp::FaultDecision Outbound(const mp::Endpoint&, std::span<const uint8_t> b,
+                             mp::TimePoint) override {
     return faults_.Decide(b.size());
   }
-  mp::FaultDecision Inbound(const mp::Endpoint&, std::span<const uint8_t> b, mp::TimePoint) override {
+  mp::FaultDecision Inbound(const mp::Endpoint&, std::span<const uint8_t> b,
+                            mp::TimePoint) override {
     return faults_.Decide(b.size());
   }
 
@@ -64,7 +67,8 @@ class RebalanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     static int n = 0;
-    dir_ = fs::temp_directory_path() / ("drb-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    dir_ = fs::temp_directory_path() /
+           ("drb-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     farm_ = UniqueFarm();
@@ -120,18 +124,12 @@ class RebalanceTest : public ::testing::Test {
 
   // Opens `n` counting set-tops (opened one after another, as a channel change would).
   void OpenCounting(int n) {
+    const auto group =
+        mp::Endpoint::Parse(farm_.group_prefix + "1:" + std::to_string(farm_.port)).value();
     for (int i = 0; i < n; ++i) {
-      dacp::ClientConfig c;
-      c.app = "counter";
-      c.client_id = "stb-" + std::to_string(counting_.size());
-      c.farm = mp::Endpoint::Parse(farm_.group_prefix + "1:" + std::to_string(farm_.port)).value();
-      c.open_timeout = 10s;
-      auto client = dacp::Client::Create(gateway_->TakeSeat().value(), c);
-      auto redirects = std::make_shared<std::atomic<int>>(0);
-      client->SetCallbacks(Counting::Watching(redirects));
-      const Status opened = client->OpenSync();
-      ASSERT_TRUE(opened.ok()) << opened.error().Message();
-      counting_.push_back(std::make_shared<Counting>(client, redirects, io_.io(), 2ms));
+      auto c = Counting::Open(*gateway_, io_.io(), group, "stb-" + std::to_string(i), 2ms);
+      ASSERT_TRUE(c.ok()) << c.error().Message();
+      counting_.push_back(std::move(*c));
     }
     for (auto& c : counting_)
       c->Start();

@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <dabs/dacp/client.h>
+#include <dabs/dacp/gateway.h>
 #include <dabs/mp/coding.h>
 
 namespace dabs::testing {
@@ -25,11 +26,27 @@ class CountingClient : public std::enable_shared_from_this<CountingClient> {
   static constexpr uint16_t kAdd = 0x0100;
   using Clock = std::chrono::steady_clock;
 
-  // Call before Open: it watches REDIRECTs through the client's callbacks.
-  static dacp::ClientCallbacks Watching(std::shared_ptr<std::atomic<int>> redirects) {
-    dacp::ClientCallbacks cb;
+  // A counter set-top `client_id` on `gateway`, its session opened through `farm` (the group):
+  // not started yet, or the open's error.
+  static Result<std::shared_ptr<CountingClient>> Open(dacp::Gateway& gateway,
+                                                      boost::asio::io_context& io,
+                                                      const mp::Endpoint& farm,
+                                                      const std::string& client_id,
+                                                      std::chrono::microseconds think) {
+    dacp::ClientConfig c;
+    c.app = "counter";
+    c.client_id = client_id;
+    c.farm = farm;
+    c.open_timeout = std::chrono::seconds(10);
+    auto seat = gateway.TakeSeat();
+    if (!seat) return seat.error();
+    auto client = dacp::Client::Create(std::move(*seat), c);
+    auto redirects = std::make_shared<std::atomic<int>>(0);
+    dacp::ClientCallbacks cb;  // counts REDIRECTs, for the pauses
     cb.on_redirect = [redirects](const dacp::SessionInfo&) { ++*redirects; };
-    return cb;
+    client->SetCallbacks(cb);
+    if (Status opened = client->OpenSync(); !opened) return opened.error();
+    return std::make_shared<CountingClient>(client, redirects, io, think);
   }
 
   // `think`: the pause between a reply and the next ADD (a timer on `io`); zero: at once.
@@ -77,7 +94,8 @@ class CountingClient : public std::enable_shared_from_this<CountingClient> {
   void Later() {
     if (think_.count() == 0) return Next();
     timer_.expires_after(think_);
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code&) { self->Next(); });
+    timer_.async_wait(
+        [self = shared_from_this()](const boost::system::error_code&) { self->Next(); });
   }
 
   void Done(Clock::time_point sent, Result<std::vector<uint8_t>>&& r) {

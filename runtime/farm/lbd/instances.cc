@@ -169,28 +169,7 @@ void Lbd::Impl::OnStateChange(const mp::Message& m) {
     return;
   }
   LocalInstance& i = it->second;
-  // Starving sessions make this server a source (seed 000, moves.cc).
-  switch (change->reason) {
-    case mp::StateReason::kBacklog:  // reported on when it starts, and again when it clears
-      if (change->state == mp::wire::DaspState::kBusy) {
-        rebalancer->NoteStarving(va, change->reason, true);
-      } else {
-        rebalancer->NoteRelieved(va);
-      }
-      break;
-    case mp::StateReason::kLatencyHigh:
-      rebalancer->NoteStarving(va, change->reason, true);
-      break;
-    case mp::StateReason::kLatencyLow:
-      rebalancer->NoteRelieved(va);
-      break;
-    case mp::StateReason::kLockTimeout:
-    case mp::StateReason::kWriteTimeout:
-      rebalancer->NoteStarving(va, change->reason, false);
-      break;
-    default:
-      break;
-  }
+  NoteStarvation(va, *change);  // starving sessions make this server a source (moves.cc)
   const bool changed = i.state != change->state;
   i.state = change->state;
   if (change->sessions) i.sessions = *change->sessions;
@@ -321,9 +300,9 @@ void Lbd::Impl::SyncInstancesFromRecords() {
           if (!s || s->server != options.server || !instances.count(s->dasp_va))
             return store::Visit::kContinue;
           auto client = mp::Endpoint::Parse(s->client_endpoint);
-          sessions[s->client_va] = LocalSession{s->client_va, s->dasp_va, s->app,
-                                                client ? *client : mp::Endpoint{}, s->opened_ms, 0,
-                                                false};
+          sessions[s->client_va] =
+              LocalSession{s->client_va, s->dasp_va, s->app, client ? *client : mp::Endpoint{},
+                           s->opened_ms, 0,          false};
           return store::Visit::kContinue;
         });
   });

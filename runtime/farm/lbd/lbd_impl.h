@@ -94,8 +94,8 @@ struct LocalSession {
   std::string app;
   mp::Endpoint client;
   int64_t opened_ms = 0;
-  uint32_t moves = 0;       // times it moved before it came here
-  bool unmovable = false;   // its instance refused to save it (encrypted, say)
+  uint32_t moves = 0;      // times it moved before it came here
+  bool unmovable = false;  // its instance refused to save it (encrypted, say)
 };
 
 // The move this server is making as a source (one at a time, seed 000).
@@ -205,6 +205,8 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
 
   // moves.cc
   void StartRebalancing();
+  // An instance's STATE_CHANGE: starving (backlog, lock or write timeout, latency high) or not.
+  void NoteStarvation(mp::Va va, const mp::StateChange& change);
   void RebalanceTick();
   OwnSignals OwnBalanceSignals() const;
   void EvaluateBalance();  // before each HELLO: the BALANCE it carries
@@ -257,10 +259,10 @@ class Lbd::Impl : public std::enable_shared_from_this<Impl> {
   std::unique_ptr<Rebalancer> rebalancer;
   std::optional<ActiveMove> moving;
   std::map<mp::Va, std::vector<PendingRestore>> restores;  // by the instance to start
-  bool draining = false;                 // a clean stop handing sessions over (moves.cc)
-  std::function<void()> after_drain;     // the rest of the stop
+  bool draining = false;              // a clean stop handing sessions over (moves.cc)
+  std::function<void()> after_drain;  // the rest of the stop
   mp::TimePoint drain_deadline{};
-  std::set<std::string> drain_refused;   // sinks that refused a session during the drain
+  std::set<std::string> drain_refused;  // sinks that refused a session during the drain
   uint64_t move_seq = 0;
   std::deque<store::MoveRecord> recent_moves;  // the last kRecentMoves, for dabs-statd
   // OPEN_SESSIONs heard before voting_from, taken up then (placement.cc).

@@ -23,12 +23,12 @@ namespace dabs::farm {
 
 namespace {
 
-constexpr auto kSaveTimeout = std::chrono::seconds(4);      // the DASP waits 2 s for replies
-constexpr auto kPlaceTimeout = std::chrono::seconds(10);    // a cold start at the sink
-constexpr auto kRestoreTimeout = std::chrono::seconds(5);   // ADD_CLIENT with SAVED
-constexpr auto kRedirectTimeout = std::chrono::seconds(20); // the client's ACK, resent
+constexpr auto kSaveTimeout = std::chrono::seconds(4);       // the DASP waits 2 s for replies
+constexpr auto kPlaceTimeout = std::chrono::seconds(10);     // a cold start at the sink
+constexpr auto kRestoreTimeout = std::chrono::seconds(5);    // ADD_CLIENT with SAVED
+constexpr auto kRedirectTimeout = std::chrono::seconds(20);  // the client's ACK, resent
 constexpr uint64_t kMovesKept = 1000;
-constexpr auto kDrainTimeout = std::chrono::seconds(10);  // then the stop goes on regardless
+constexpr auto kDrainTimeout = std::chrono::seconds(10);      // then the stop goes on regardless
 constexpr auto kDrainRetry = std::chrono::milliseconds(100);  // after a move that failed
 
 std::string MoveKey(uint64_t seq) {
@@ -39,7 +39,8 @@ std::string MoveKey(uint64_t seq) {
 
 // The NAK to pass on for an instance's failure: its own when it NAKed, else NO_CAPACITY.
 mp::Errc NakCode(const std::error_code& e) {
-  if (e && e.category() == mp::MpCategory() && e.value() != 0) return static_cast<mp::Errc>(e.value());
+  if (e && e.category() == mp::MpCategory() && e.value() != 0)
+    return static_cast<mp::Errc>(e.value());
   return mp::Errc::kNoCapacity;
 }
 
@@ -70,6 +71,30 @@ void Lbd::Impl::RebalanceTick() {
   rebalance_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) self->RebalanceTick();
   });
+}
+
+void Lbd::Impl::NoteStarvation(mp::Va va, const mp::StateChange& change) {
+  switch (change.reason) {
+    case mp::StateReason::kBacklog:  // reported on when it starts, and again when it clears
+      if (change.state == mp::wire::DaspState::kBusy) {
+        rebalancer->NoteStarving(va, change.reason, true);
+      } else {
+        rebalancer->NoteRelieved(va);
+      }
+      break;
+    case mp::StateReason::kLatencyHigh:
+      rebalancer->NoteStarving(va, change.reason, true);
+      break;
+    case mp::StateReason::kLatencyLow:
+      rebalancer->NoteRelieved(va);
+      break;
+    case mp::StateReason::kLockTimeout:
+    case mp::StateReason::kWriteTimeout:
+      rebalancer->NoteStarving(va, change.reason, false);
+      break;
+    default:
+      break;
+  }
 }
 
 OwnSignals Lbd::Impl::OwnBalanceSignals() const {
@@ -143,10 +168,10 @@ void Lbd::Impl::StartMove(const MovePlan& plan) {
   move.client_va = *pick;
   move.dasp_va = s.dasp_va;
   move.plan = plan;
-  move.why = leaving || draining            ? "drain"
-             : rebalancer->AnyStarving()    ? rebalancer->last_reason()
-             : latency_high                 ? "latency high"
-                                            : "spread";
+  move.why = leaving || draining         ? "drain"
+             : rebalancer->AnyStarving() ? rebalancer->last_reason()
+             : latency_high              ? "latency high"
+                                         : "spread";
   move.frozen_at = clock.Now();
   moving = move;
   spdlog::debug("rebalance: moving {} ({}) from {} to {} ({})", mp::FormatVa(*pick), s.app,
@@ -287,10 +312,10 @@ void Lbd::Impl::EndMove(const std::string& outcome) {
   RecordMove(r);
   if (draining) {
     // The next session at once; after a failure a little later (the view may be stale).
-    auto next = std::make_shared<boost::asio::steady_timer>(io, moved ? mp::Duration(0) : kDrainRetry);
-    next->async_wait([self = shared_from_this(), next](const boost::system::error_code&) {
-      self->DrainStep();
-    });
+    auto next =
+        std::make_shared<boost::asio::steady_timer>(io, moved ? mp::Duration(0) : kDrainRetry);
+    next->async_wait(
+        [self = shared_from_this(), next](const boost::system::error_code&) { self->DrainStep(); });
   }
 }
 
@@ -353,8 +378,8 @@ void Lbd::Impl::RecordMove(const store::MoveRecord& record) {
   r.seq = ++decision_seq;  // one sequence for the placement database's ring
   recent_moves.push_back(r);
   if (recent_moves.size() > kRecentMoves) recent_moves.pop_front();
-  writer->Post([seq = r.seq, json = store::ToJson(r), counters = MovesRecordValue()](
-                   store::WriteTxn& txn) -> Status {
+  writer->Post([seq = r.seq, json = store::ToJson(r),
+                counters = MovesRecordValue()](store::WriteTxn& txn) -> Status {
     if (Status s = txn.Put(store::Database::kPlacement, MoveKey(seq), json); !s) return s;
     if (seq > kMovesKept) (void)txn.Delete(store::Database::kPlacement, MoveKey(seq - kMovesKept));
     // For dabs-statd (SNMP: a counter and a notification per move), beside security/.
@@ -399,7 +424,8 @@ void Lbd::Impl::OnMigrate(const mp::Message& m) {
     return node->Nak(m, mp::Errc::kUnknownCommand, "dabs-lbd takes MIGRATE place and drop");
   }
   auto request = mp::OpenSessionRequest::Decode(mig->request);
-  if (!request || !mig->client) return node->Nak(m, mp::Errc::kMalformed, "MIGRATE place needs REQUEST and CLIENT");
+  if (!request || !mig->client)
+    return node->Nak(m, mp::Errc::kMalformed, "MIGRATE place needs REQUEST and CLIENT");
   if (leaving || draining ||
       BalanceStateFromWire(members->self().balance) == BalanceState::kSource) {
     return node->Nak(m, mp::Errc::kNoCapacity, options.server + " is no sink now");
@@ -453,8 +479,9 @@ void Lbd::Impl::RestoreHere(PendingRestore pending, LocalInstance& instance) {
         }
         const mp::OpenSessionRequest open =
             mp::OpenSessionRequest::Decode(pending.migrate.request).value();
-        LocalSession s{pending.migrate.client_va, dasp_va, open.app, *pending.migrate.client,
-                       self->NowMs(), pending.migrate.moves + 1, false};
+        LocalSession s{
+            pending.migrate.client_va, dasp_va, open.app, *pending.migrate.client, self->NowMs(),
+            pending.migrate.moves + 1, false};
         ++in->second.sessions;
         self->sessions[s.client_va] = s;
         self->AnnounceClient(s, false);
